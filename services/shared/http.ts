@@ -1,0 +1,108 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  MalformedJsonError,
+  MeridianError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  type ErrorKind,
+  type FieldError,
+} from './errors';
+
+/** Largest request body accepted by any API, in bytes (BRIEF: ≤ 64 KiB). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** The one place error kinds become HTTP statuses. */
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
+  validation: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  unavailable: 503,
+};
+
+/** The error body every API returns: `{ error: { code, message, fields } }`. */
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string; readonly fields: readonly FieldError[] };
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/** A JSON response. */
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+/** Maps any thrown value to a response; unknown errors become a generic 500 without internals. */
+export function errorResponse(err: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  if (err instanceof MeridianError) {
+    const body: ErrorBody = { error: { code: err.code, message: err.message, fields: err.fields ?? [] } };
+    return json(STATUS_BY_KIND[err.kind], body, headers);
+  }
+  const body: ErrorBody = {
+    error: { code: 'INTERNAL_ERROR', message: 'internal error', fields: [] },
+  };
+  return json(500, body, headers);
+}
+
+/** Case-insensitive header lookup (API Gateway passes headers as sent). */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+/** The raw body as a UTF-8 string, decoding base64 bodies. */
+export function rawBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): string {
+  if (event.body == null) return '';
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+}
+
+/**
+ * Parses a JSON request body: size first (413), then content type (415), then JSON syntax (400).
+ * The size is measured before anything else so huge bodies cost nothing further.
+ */
+export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded' | 'headers'>): unknown {
+  const size = event.body == null ? 0 : event.isBase64Encoded ? Math.floor((event.body.length * 3) / 4) : Buffer.byteLength(event.body, 'utf8');
+  if (size > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`body is ${size} bytes; the limit is ${MAX_BODY_BYTES}`);
+  }
+  const contentType = header(event, 'content-type');
+  if (!contentType || !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())) {
+    throw new UnsupportedMediaTypeError(
+      `content-type must be application/json, got ${contentType ? JSON.stringify(contentType.slice(0, 100)) : 'none'}`,
+    );
+  }
+  const text = rawBody(event);
+  if (text.trim() === '') throw new MalformedJsonError('body is empty; a JSON object is required');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new MalformedJsonError('body is not valid JSON');
+  }
+}
+
+/** Converts zod issues to field errors with dotted paths (`lines.0.quantity`). */
+export function toFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.slice(0, 50).map((issue) => ({
+    path: issue.path.length ? issue.path.map(String).join('.') : '(root)',
+    message: issue.message,
+  }));
+}
+
+/** Validates `input` against `schema`, throwing a `ValidationError` with field errors. */
+export function validate<S extends z.ZodType>(schema: S, input: unknown, what = 'request'): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationError(`${what} is invalid`, toFieldErrors(result.error));
+  return result.data;
+}

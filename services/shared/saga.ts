@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/**
+ * The contract between the saga's state machine (defined in CDK, issue 3) and the step handlers.
+ * The state machine is started with a `SagaInput`; every Lambda step receives `{ order, ... }`.
+ * Step errors are thrown as typed errors whose `name` is what the state machine's Catch matches.
+ */
+export const ORDER_STATUSES = [
+  'PENDING',
+  'RESERVED',
+  'PAID',
+  'SHIPPED',
+  'FULFILLED',
+  'CANCELLING',
+  'CANCELLED',
+  'FAILED',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** Statuses from which a customer may still cancel (BRIEF: allowed until SHIPPED). */
+export const CANCELLABLE_STATUSES: readonly OrderStatus[] = ['PENDING', 'RESERVED', 'PAID'];
+/** Statuses an order never leaves. */
+export const TERMINAL_STATUSES: readonly OrderStatus[] = ['FULFILLED', 'CANCELLED', 'FAILED'];
+
+/** The order as the saga carries it: amounts in integer minor units (cents). */
+export const sagaOrderSchema = z.object({
+  orderId: z.string().min(1),
+  customerId: z.string().min(1),
+  correlationId: z.string().min(1),
+  /** The region that accepted the order and runs its saga: the only writer of its items. */
+  homeRegion: z.string().min(1),
+  currency: z.string().length(3),
+  totalMinor: z.number().int().positive(),
+  lines: z
+    .array(
+      z.object({
+        productId: z.string().min(1),
+        quantity: z.number().int().positive(),
+        unitPriceMinor: z.number().int().positive(),
+      }),
+    )
+    .min(1),
+  /** Payment method token given to the provider (e.g. `tok_visa`). */
+  paymentToken: z.string().min(1).optional(),
+  email: z.string().optional(),
+});
+export type SagaOrder = z.infer<typeof sagaOrderSchema>;
+
+/** Input of the state machine: the execution name is the order id, so StartExecution is idempotent. */
+export const sagaInputSchema = z.object({ order: sagaOrderSchema });
+export type SagaInput = z.infer<typeof sagaInputSchema>;
+
+/** Input of any Lambda step; `taskToken` is present for `.waitForTaskToken` steps. */
+export const stepInputSchema = z.object({
+  order: sagaOrderSchema,
+  taskToken: z.string().min(1).optional(),
+  /** Why compensation runs, when it does. */
+  reason: z.string().optional(),
+});
+export type StepInput = z.infer<typeof stepInputSchema>;
+
+/** Input of the set-order-status step. */
+export const setStatusInputSchema = z.object({
+  orderId: z.string().min(1),
+  correlationId: z.string().min(1).optional(),
+  status: z.enum(ORDER_STATUSES),
+  reason: z.string().max(500).optional(),
+});
+export type SetStatusInput = z.infer<typeof setStatusInputSchema>;
+
+/** Error names the saga's Catch clauses route on (the Lambda `errorType`). */
+export const SAGA_ERRORS = {
+  outOfStock: 'OutOfStockError',
+  paymentDeclined: 'PaymentDeclinedError',
+  orderCancelled: 'OrderCancelledError',
+  invalidTransition: 'InvalidStatusTransitionError',
+  shipmentFailed: 'ShipmentFailedError',
+} as const;

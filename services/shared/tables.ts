@@ -1,0 +1,76 @@
+/**
+ * The data model, defined once: the CDK global data stage (issue 3), the local runtime and the
+ * tests all create tables from these definitions. Every table is a Global Table; every item carries
+ * `ownerRegion`, the only region allowed to write it (see docs/decisions/002-single-writer-per-item.md).
+ */
+export interface GsiDefinition {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}
+
+export interface TableDefinition {
+  /** Logical id, also the default physical name suffix (`meridian-<env>-<id>`). */
+  readonly id: TableId;
+  /** The environment variable through which functions receive the physical name. */
+  readonly envVar: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  readonly gsis: readonly GsiDefinition[];
+  /** Attribute holding an epoch-seconds expiry, when items expire. */
+  readonly ttlAttribute?: string;
+  readonly description: string;
+}
+
+export type TableId = 'orders' | 'inventory' | 'payments' | 'shipments' | 'processed-events';
+
+const GSI1: GsiDefinition = { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' };
+
+export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
+  orders: {
+    id: 'orders',
+    envVar: 'ORDERS_TABLE',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    gsis: [GSI1],
+    ttlAttribute: 'expiresAt',
+    description:
+      'Orders (pk ORDER#<id>, sk ORDER; gsi1 CUSTOMER#<customerId> / <createdAt>#<id>) and Idempotency-Key records (pk IDEMPOTENCY#<key>).',
+  },
+  inventory: {
+    id: 'inventory',
+    envVar: 'INVENTORY_TABLE',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    gsis: [GSI1],
+    description:
+      'Stock allocations per SKU and region (pk SKU#<sku>, sk ALLOCATION#<region>; gsi1 ALLOCATIONS#<region> / <sku>) with the holds applied to them.',
+  },
+  payments: {
+    id: 'payments',
+    envVar: 'PAYMENTS_TABLE',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    gsis: [GSI1],
+    description:
+      'Payment records per order (pk PAYMENT#<orderId>) and the simulated provider ledger (pk CHARGE#<id>, IDEMPOTENCY#<key>).',
+  },
+  shipments: {
+    id: 'shipments',
+    envVar: 'SHIPMENTS_TABLE',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    gsis: [GSI1],
+    description:
+      'Shipments (pk SHIPMENT#<orderId>) and failed-order records (pk FAILED#<orderId>; gsi1 FAILED#<region> / <failedAt>).',
+  },
+  'processed-events': {
+    id: 'processed-events',
+    envVar: 'PROCESSED_EVENTS_TABLE',
+    partitionKey: 'pk',
+    sortKey: 'sk',
+    gsis: [],
+    ttlAttribute: 'expiresAt',
+    description: 'Consumer dedupe marks (pk <consumer>#<eventId>, sk MARK), expiring after 7 days.',
+  },
+};
