@@ -34,7 +34,8 @@ export const env = {
   /** The AWS region this copy of the service runs in (set by Lambda itself). */
   region: () => z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
   /** An integer with a default. */
-  int: (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max).default(def),
+  int: (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z.coerce.number().int().min(min).max(max).default(def),
   /** A probability in [0, 1] with a default. */
   rate: (def: number) => z.coerce.number().min(0).max(1).default(def),
   /** A boolean written as true/false/1/0 with a default. */

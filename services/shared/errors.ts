@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'not_found'
+  | 'method_not_allowed'
   | 'conflict'
   | 'unprocessable'
   | 'unauthorized'
@@ -71,6 +72,12 @@ export class UnsupportedMediaTypeError extends MeridianError {
 export class RouteNotFoundError extends MeridianError {
   readonly kind = 'not_found';
   readonly code = 'ROUTE_NOT_FOUND';
+}
+
+/** The route exists but not for this HTTP method. */
+export class MethodNotAllowedError extends MeridianError {
+  readonly kind = 'method_not_allowed';
+  readonly code = 'METHOD_NOT_ALLOWED';
 }
 
 /** A signature or credential check failed. */

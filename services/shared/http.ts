@@ -18,6 +18,7 @@ export const STATUS_BY_KIND: Readonly<Record<ErrorKind, number>> = {
   validation: 400,
   unauthorized: 401,
   not_found: 404,
+  method_not_allowed: 405,
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
@@ -72,8 +73,15 @@ export function rawBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Enco
  * Parses a JSON request body: size first (413), then content type (415), then JSON syntax (400).
  * The size is measured before anything else so huge bodies cost nothing further.
  */
-export function parseJsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded' | 'headers'>): unknown {
-  const size = event.body == null ? 0 : event.isBase64Encoded ? Math.floor((event.body.length * 3) / 4) : Buffer.byteLength(event.body, 'utf8');
+export function parseJsonBody(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded' | 'headers'>,
+): unknown {
+  const size =
+    event.body == null
+      ? 0
+      : event.isBase64Encoded
+        ? Math.floor((event.body.length * 3) / 4)
+        : Buffer.byteLength(event.body, 'utf8');
   if (size > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`body is ${size} bytes; the limit is ${MAX_BODY_BYTES}`);
   }

@@ -8,7 +8,8 @@ const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 function endpoint(): string {
   const url = process.env.MERIDIAN_TEST_DYNAMODB_ENDPOINT;
-  if (!url) throw new Error('MERIDIAN_TEST_DYNAMODB_ENDPOINT is not set: run tests through jest (global setup)');
+  if (!url)
+    throw new Error('MERIDIAN_TEST_DYNAMODB_ENDPOINT is not set: run tests through jest (global setup)');
   return url;
 }
 
@@ -34,13 +35,20 @@ export async function createTables<T extends TableId>(ids: readonly T[]): Promis
   const names = {} as Record<T, string>;
   for (const id of ids) {
     const def = TABLES[id];
-    const attrs = new Set([def.partitionKey, def.sortKey, ...def.gsis.flatMap((g) => [g.partitionKey, g.sortKey])]);
+    const attrs = new Set([
+      def.partitionKey,
+      def.sortKey,
+      ...def.gsis.flatMap((g) => [g.partitionKey, g.sortKey]),
+    ]);
     const name = `${prefix}-${id}`;
     await client.send(
       new CreateTableCommand({
         TableName: name,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [...attrs].map((a): AttributeDefinition => ({ AttributeName: a, AttributeType: 'S' })),
+        AttributeDefinitions: [...attrs].map((a): AttributeDefinition => ({
+          AttributeName: a,
+          AttributeType: 'S',
+        })),
         KeySchema: [
           { AttributeName: def.partitionKey, KeyType: 'HASH' },
           { AttributeName: def.sortKey, KeyType: 'RANGE' },

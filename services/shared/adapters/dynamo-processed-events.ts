@@ -43,6 +43,8 @@ export class DynamoProcessedEventStore implements ProcessedEventStore {
   }
 
   async unmark(consumer: string, eventId: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: this.key(consumer, eventId) }));
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: this.key(consumer, eventId) }),
+    );
   }
 }

@@ -1,4 +1,8 @@
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import {
+  PutEventsCommand,
+  type EventBridgeClient,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
 import type { EventEnvelope, EventPublisher } from '../events';
 
 /** PutEvents takes at most 10 entries per call. */

@@ -25,14 +25,21 @@ describe('instrumented handler wrapper', () => {
       write.mockRestore();
     }
     const logs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(logs.find((l) => l.message === 'inside')).toMatchObject({ correlationId: 'abc', function_name: 'fn-1' });
+    expect(logs.find((l) => l.message === 'inside')).toMatchObject({
+      correlationId: 'abc',
+      function_name: 'fn-1',
+    });
     expect(logs.find((l) => l.message === 'after')?.correlationId).toBeUndefined();
   });
 
   it('rethrows errors from the wrapped function', async () => {
-    const handler = instrumented(observability('test'), () => undefined, async () => {
-      throw new Error('nope');
-    });
+    const handler = instrumented(
+      observability('test'),
+      () => undefined,
+      async () => {
+        throw new Error('nope');
+      },
+    );
     await expect(handler({}, lambdaContext())).rejects.toThrow('nope');
   });
 });
