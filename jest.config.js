@@ -1,5 +1,5 @@
 /** Two projects: fast unit tests (dynalite on loopback) and end-to-end tests (the local runtime). */
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -36,7 +36,7 @@ export function instrumented<E, R>(
         subsegment.close();
         tracer.setSegment(parent);
       }
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
       if (correlationId) logger.removeKeys(['correlationId']);
     }
   };

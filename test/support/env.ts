@@ -5,3 +5,4 @@ process.env.POWERTOOLS_TRACE_ENABLED = 'false';
 process.env.AWS_REGION = process.env.AWS_REGION ?? 'us-east-1';
 process.env.AWS_ACCESS_KEY_ID = process.env.AWS_ACCESS_KEY_ID ?? 'test';
 process.env.AWS_SECRET_ACCESS_KEY = process.env.AWS_SECRET_ACCESS_KEY ?? 'test';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
