@@ -71,6 +71,7 @@ export type SetStatusInput = z.infer<typeof setStatusInputSchema>;
 /** Error names the saga's Catch clauses route on (the Lambda `errorType`). */
 export const SAGA_ERRORS = {
   outOfStock: 'OutOfStockError',
+  reservationExpired: 'ReservationExpiredError',
   paymentDeclined: 'PaymentDeclinedError',
   orderCancelled: 'OrderCancelledError',
   invalidTransition: 'InvalidStatusTransitionError',

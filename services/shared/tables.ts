@@ -44,7 +44,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     sortKey: 'sk',
     gsis: [GSI1],
     description:
-      'Stock allocations per SKU and region (pk SKU#<sku>, sk ALLOCATION#<region>; gsi1 ALLOCATIONS#<region> / <sku>) with the holds applied to them.',
+      'Stock allocations per SKU and region (pk SKU#<sku>, sk ALLOCATION#<region>; gsi1 ALLOCATIONS#<region> / <sku>) with the holds applied to them, and a per-order reservation index (pk ORDER#<orderId>, sk RESERVATION#<region>) used to settle fulfilled orders.',
   },
   payments: {
     id: 'payments',
