@@ -136,7 +136,7 @@ export interface ProcessedEventStore {
 export async function consumeOnce(
   store: ProcessedEventStore,
   consumer: string,
-  event: EventEnvelope,
+  event: Pick<EventEnvelope, 'id'>,
   handle: () => Promise<void>,
 ): Promise<'processed' | 'duplicate'> {
   if (!(await store.markProcessed(consumer, event.id))) return 'duplicate';

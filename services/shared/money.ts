@@ -1,4 +1,4 @@
-/** Currencies the platform accepts, with their minor-unit exponent (ISO 4217). */
+/** Currencies the platform accepts, with their ISO 4217 exponent (used for display only). */
 export const CURRENCIES = {
   USD: 2,
   EUR: 2,
@@ -13,14 +13,21 @@ export const CURRENCIES = {
 export type Currency = keyof typeof CURRENCIES;
 export const CURRENCY_CODES = Object.keys(CURRENCIES) as [Currency, ...Currency[]];
 
-/** Converts a decimal amount with at most 2 decimals to integer minor units (cents) without float drift. */
+/**
+ * Meridian's internal money unit is the *hundredth* of the currency unit for every currency (cents for
+ * USD, hundredths of a yen for JPY): prices are validated to at most 2 decimals, so every amount is an
+ * integer in this unit. `CURRENCIES` holds the ISO exponent for display only; never divide by it.
+ */
+export const MINOR_UNITS_PER_UNIT = 100;
+
+/** Converts a decimal amount with at most 2 decimals to integer minor units (hundredths) without float drift. */
 export function toMinorUnits(amount: number): number {
-  return Math.round(amount * 100);
+  return Math.round(amount * MINOR_UNITS_PER_UNIT);
 }
 
-/** Converts integer minor units (cents) back to a decimal amount. */
+/** Converts integer minor units (hundredths) back to a decimal amount. */
 export function fromMinorUnits(minor: number): number {
-  return minor / 100;
+  return minor / MINOR_UNITS_PER_UNIT;
 }
 
 /** True when `amount` has at most `decimals` decimal places (robust to binary floating point). */

@@ -22,7 +22,7 @@ export const CANCELLABLE_STATUSES: readonly OrderStatus[] = ['PENDING', 'RESERVE
 /** Statuses an order never leaves. */
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['FULFILLED', 'CANCELLED', 'FAILED'];
 
-/** The order as the saga carries it: amounts in integer minor units (cents). */
+/** The order as the saga carries it: amounts in integer minor units (hundredths of the currency unit, see money.ts). */
 export const sagaOrderSchema = z.object({
   orderId: z.string().min(1),
   customerId: z.string().min(1),

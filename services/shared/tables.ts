@@ -35,7 +35,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     gsis: [GSI1],
     ttlAttribute: 'expiresAt',
     description:
-      'Orders (pk ORDER#<id>, sk ORDER; gsi1 CUSTOMER#<customerId> / <createdAt>#<id>) and Idempotency-Key records (pk IDEMPOTENCY#<key>).',
+      'Orders (pk ORDER#<id>, sk ORDER; gsi1 CUSTOMER#<customerId> / <createdAt>#<id>) and Idempotency-Key records (pk PROVIDER_KEY#<key>).',
   },
   inventory: {
     id: 'inventory',
@@ -53,7 +53,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     sortKey: 'sk',
     gsis: [GSI1],
     description:
-      'Payment records per order (pk PAYMENT#<orderId>) and the simulated provider ledger (pk CHARGE#<id>, IDEMPOTENCY#<key>).',
+      'Payment records per order (pk PAYMENT#<orderId>) and the simulated provider ledger (pk CHARGE#<id>, PROVIDER_KEY#<key>).',
   },
   shipments: {
     id: 'shipments',

@@ -1,0 +1,166 @@
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isConditionalCheckFailed } from '../../shared/errors';
+import { PaymentOwnershipError } from '../domain/errors';
+import type { PaymentPatch, PaymentRecord, PaymentStatus } from '../domain/payment';
+import type { BeginAuthorization, PaymentRepository } from '../domain/ports';
+
+export interface DynamoPaymentRepositoryProps {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** This copy's region: records are created with it as `ownerRegion`, and only such records are written. */
+  readonly region: string;
+  readonly now?: () => number;
+}
+
+const key = (orderId: string) => ({ pk: `PAYMENT#${orderId}`, sk: 'PAYMENT' });
+
+const RECORD_FIELDS = [
+  'orderId',
+  'status',
+  'taskToken',
+  'amountMinor',
+  'currency',
+  'ownerRegion',
+  'correlationId',
+  'chargeId',
+  'declineCode',
+  'capturedMinor',
+  'refundedMinor',
+  'createdAt',
+  'updatedAt',
+] as const satisfies readonly (keyof PaymentRecord)[];
+
+/** Payment records (`pk=PAYMENT#<orderId>, sk=PAYMENT`) with conditional, owner-region-checked writes. */
+export class DynamoPaymentRepository implements PaymentRepository {
+  private readonly now: () => number;
+
+  constructor(private readonly props: DynamoPaymentRepositoryProps) {
+    this.now = props.now ?? Date.now;
+  }
+
+  async get(orderId: string): Promise<PaymentRecord | undefined> {
+    const result = await this.props.client.send(
+      new GetCommand({ TableName: this.props.tableName, Key: key(orderId), ConsistentRead: true }),
+    );
+    return result.Item && toRecord(result.Item);
+  }
+
+  async beginAuthorization(input: BeginAuthorization): Promise<PaymentRecord> {
+    const now = new Date(this.now()).toISOString();
+    try {
+      const result = await this.props.client.send(
+        new UpdateCommand({
+          TableName: this.props.tableName,
+          Key: key(input.orderId),
+          // Only the token is replaced on an existing record: a retried step must not reset its status.
+          UpdateExpression: [
+            'SET taskToken = :token, updatedAt = :now',
+            'orderId = if_not_exists(orderId, :orderId)',
+            '#status = if_not_exists(#status, :authorizing)',
+            'amountMinor = if_not_exists(amountMinor, :amount)',
+            'currency = if_not_exists(currency, :currency)',
+            'correlationId = if_not_exists(correlationId, :correlationId)',
+            'ownerRegion = if_not_exists(ownerRegion, :region)',
+            'createdAt = if_not_exists(createdAt, :now)',
+          ].join(', '),
+          ConditionExpression: 'attribute_not_exists(pk) OR ownerRegion = :region',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':token': input.taskToken,
+            ':now': now,
+            ':orderId': input.orderId,
+            ':authorizing': 'AUTHORIZING',
+            ':amount': input.amountMinor,
+            ':currency': input.currency,
+            ':correlationId': input.correlationId,
+            ':region': this.props.region,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(result.Attributes ?? {});
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const existing = await this.get(input.orderId);
+      throw new PaymentOwnershipError(input.orderId, existing?.ownerRegion ?? 'unknown', this.props.region);
+    }
+  }
+
+  async attachCharge(orderId: string, chargeId: string): Promise<void> {
+    try {
+      await this.props.client.send(
+        new UpdateCommand({
+          TableName: this.props.tableName,
+          Key: key(orderId),
+          UpdateExpression: 'SET chargeId = :chargeId, updatedAt = :now',
+          ConditionExpression:
+            'attribute_exists(pk) AND ownerRegion = :region AND (attribute_not_exists(chargeId) OR chargeId = :chargeId)',
+          ExpressionAttributeValues: {
+            ':chargeId': chargeId,
+            ':now': new Date(this.now()).toISOString(),
+            ':region': this.props.region,
+          },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+      const existing = await this.get(orderId);
+      if (existing?.chargeId === chargeId) return;
+      throw new Error(
+        `payment of order ${orderId} holds charge ${existing?.chargeId ?? '(none)'} (owner ${existing?.ownerRegion ?? '(none)'}); refusing to attach ${chargeId}`,
+      );
+    }
+  }
+
+  async transition(
+    orderId: string,
+    from: readonly PaymentStatus[],
+    to: PaymentStatus,
+    patch: PaymentPatch = {},
+  ): Promise<PaymentRecord | undefined> {
+    if (from.length === 0) return undefined;
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {
+      ':to': to,
+      ':now': new Date(this.now()).toISOString(),
+      ':region': this.props.region,
+    };
+    const sets = ['#status = :to', 'updatedAt = :now'];
+    Object.entries(patch)
+      .filter(([, v]) => v !== undefined)
+      .forEach(([field, value], i) => {
+        names[`#p${i}`] = field;
+        values[`:p${i}`] = value;
+        sets.push(`#p${i} = :p${i}`);
+      });
+    const allowed = from.map((status, i) => {
+      values[`:from${i}`] = status;
+      return `:from${i}`;
+    });
+    try {
+      const result = await this.props.client.send(
+        new UpdateCommand({
+          TableName: this.props.tableName,
+          Key: key(orderId),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND ownerRegion = :region AND #status IN (${allowed.join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes && toRecord(result.Attributes);
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw err;
+    }
+  }
+}
+
+function toRecord(item: Record<string, unknown>): PaymentRecord {
+  const record: Record<string, unknown> = {};
+  for (const field of RECORD_FIELDS) {
+    if (item[field] !== undefined) record[field] = item[field];
+  }
+  return record as unknown as PaymentRecord;
+}

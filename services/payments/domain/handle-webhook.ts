@@ -1,0 +1,87 @@
+import type { ProcessedEventStore } from '../../shared/events';
+import { SAGA_ERRORS } from '../../shared/saga';
+import { recordDecision, type DecisionDeps } from './decision';
+import type { CallbackResult, TaskCallbacks } from './ports';
+import type { ProviderWebhook } from './webhook-event';
+
+/** Name under which webhook event ids are recorded in the processed-events table. */
+export const WEBHOOK_CONSUMER = 'payments-webhook';
+
+export interface HandleWebhookDeps extends DecisionDeps {
+  readonly callbacks: TaskCallbacks;
+  readonly processedEvents: ProcessedEventStore;
+}
+
+/** Why an authentic webhook changed nothing. */
+export type IgnoredReason =
+  'unknown-order' | 'not-owner' | 'charge-mismatch' | 'amount-mismatch' | 'already-settled' | 'no-task-token';
+
+export type WebhookResult =
+  | { readonly outcome: 'duplicate' }
+  | { readonly outcome: 'ignored'; readonly reason: IgnoredReason; readonly status?: string }
+  | {
+      readonly outcome: 'resumed';
+      readonly decision: 'authorized' | 'declined';
+      readonly callback: CallbackResult;
+    };
+
+/**
+ * Applies a verified provider webhook: once per event id, records the decision on the order's payment,
+ * publishes it, and resumes the saga through the stored task token. Everything that cannot be acted on
+ * (unknown order, payment already compensated, token gone) is a result, not an error: the provider must
+ * get a 2xx and stop retrying.
+ */
+export class HandleProviderWebhook {
+  constructor(private readonly deps: HandleWebhookDeps) {}
+
+  async execute(event: ProviderWebhook): Promise<WebhookResult> {
+    const store = this.deps.processedEvents;
+    if (!(await store.markProcessed(WEBHOOK_CONSUMER, event.id))) return { outcome: 'duplicate' };
+    try {
+      return await this.apply(event);
+    } catch (err) {
+      // Same contract as consumeOnce: a failed attempt is forgotten so the provider's retry runs again.
+      await store.unmark(WEBHOOK_CONSUMER, event.id);
+      throw err;
+    }
+  }
+
+  private async apply(event: ProviderWebhook): Promise<WebhookResult> {
+    const { orderId, chargeId } = event.data;
+    const record = await this.deps.repository.get(orderId);
+    if (!record) return { outcome: 'ignored', reason: 'unknown-order' };
+    if (record.ownerRegion !== this.deps.region) return { outcome: 'ignored', reason: 'not-owner' };
+    if (record.chargeId !== undefined && record.chargeId !== chargeId) {
+      return { outcome: 'ignored', reason: 'charge-mismatch' };
+    }
+    if (record.amountMinor !== event.data.amountMinor || record.currency !== event.data.currency) {
+      return { outcome: 'ignored', reason: 'amount-mismatch' };
+    }
+    const result =
+      event.type === 'charge.authorized'
+        ? await recordDecision(this.deps, orderId, { kind: 'authorized', chargeId })
+        : await recordDecision(this.deps, orderId, {
+            kind: 'declined',
+            chargeId,
+            declineCode: event.data.declineCode,
+          });
+    if (!result.applied) {
+      return {
+        outcome: 'ignored',
+        reason: 'already-settled',
+        ...(result.status && { status: result.status }),
+      };
+    }
+    const token = result.record.taskToken;
+    if (!token) return { outcome: 'ignored', reason: 'no-task-token' };
+    const callback =
+      event.type === 'charge.authorized'
+        ? await this.deps.callbacks.succeed(token, { chargeId, status: 'AUTHORIZED' })
+        : await this.deps.callbacks.fail(token, SAGA_ERRORS.paymentDeclined, event.data.declineCode);
+    return {
+      outcome: 'resumed',
+      decision: event.type === 'charge.authorized' ? 'authorized' : 'declined',
+      callback,
+    };
+  }
+}
