@@ -1,0 +1,169 @@
+import { fromMinorUnits, type Currency } from '../../shared/money';
+import { CANCELLABLE_STATUSES, TERMINAL_STATUSES, type OrderStatus, type SagaInput } from '../../shared/saga';
+
+/** One line of an order; prices in integer minor units (hundredths, see shared/money.ts). */
+export interface OrderLine {
+  readonly productId: string;
+  readonly quantity: number;
+  readonly unitPriceMinor: number;
+  readonly lineTotalMinor: number;
+}
+
+/** One entry of an order's status history. */
+export interface StatusHistoryEntry {
+  readonly status: OrderStatus;
+  /** ISO-8601 time of the change. */
+  readonly at: string;
+  readonly reason?: string;
+}
+
+/** An order as stored: the single source of truth for its lifecycle. */
+export interface Order {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly status: OrderStatus;
+  readonly currency: Currency;
+  readonly lines: readonly OrderLine[];
+  readonly totalMinor: number;
+  /** The region that accepted the order and runs its saga. */
+  readonly homeRegion: string;
+  /** The only region allowed to write the order (single writer); equals homeRegion unless handed over. */
+  readonly ownerRegion: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly statusHistory: readonly StatusHistoryEntry[];
+  readonly correlationId: string;
+  readonly idempotencyKey: string;
+  readonly failureReason?: string;
+  readonly cancellationReason?: string;
+}
+
+/** A validated POST /orders body (decimal prices, as the client sent them). */
+export interface OrderRequest {
+  readonly customerId: string;
+  readonly currency: Currency;
+  readonly lines: readonly {
+    readonly productId: string;
+    readonly quantity: number;
+    readonly unitPrice: number;
+  }[];
+  readonly paymentToken?: string;
+  readonly email?: string;
+}
+
+/** The public representation of an order: decimals, no payment token, no e-mail. */
+export interface OrderView {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly status: OrderStatus;
+  readonly currency: Currency;
+  readonly lines: { productId: string; quantity: number; unitPrice: number; lineTotal: number }[];
+  readonly total: number;
+  readonly homeRegion: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly statusHistory: StatusHistoryEntry[];
+  readonly failureReason?: string;
+}
+
+/** Builds the response body of an order. */
+export function toOrderView(order: Order): OrderView {
+  return {
+    orderId: order.orderId,
+    customerId: order.customerId,
+    status: order.status,
+    currency: order.currency,
+    lines: order.lines.map((l) => ({
+      productId: l.productId,
+      quantity: l.quantity,
+      unitPrice: fromMinorUnits(l.unitPriceMinor),
+      lineTotal: fromMinorUnits(l.lineTotalMinor),
+    })),
+    total: fromMinorUnits(order.totalMinor),
+    homeRegion: order.homeRegion,
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+    statusHistory: order.statusHistory.map((h) => ({ ...h })),
+    ...(order.failureReason !== undefined ? { failureReason: order.failureReason } : {}),
+  };
+}
+
+/** The saga's input for an order; token and e-mail come from the (fingerprinted) request, never storage. */
+export function toSagaInput(order: Order, secrets: Pick<OrderRequest, 'paymentToken' | 'email'>): SagaInput {
+  return {
+    order: {
+      orderId: order.orderId,
+      customerId: order.customerId,
+      correlationId: order.correlationId,
+      homeRegion: order.homeRegion,
+      currency: order.currency,
+      totalMinor: order.totalMinor,
+      lines: order.lines.map((l) => ({
+        productId: l.productId,
+        quantity: l.quantity,
+        unitPriceMinor: l.unitPriceMinor,
+      })),
+      ...(secrets.paymentToken !== undefined ? { paymentToken: secrets.paymentToken } : {}),
+      ...(secrets.email !== undefined ? { email: secrets.email } : {}),
+    },
+  };
+}
+
+/** Statuses the saga moves an order forward through, in order. */
+const FORWARD: readonly OrderStatus[] = ['PENDING', 'RESERVED', 'PAID', 'SHIPPED', 'FULFILLED'];
+
+/** True for statuses that only the forward path of the saga sets. */
+export function isForwardStatus(status: OrderStatus): boolean {
+  return FORWARD.indexOf(status) > 0;
+}
+
+/** True while a customer may still cancel. */
+export function isCancellable(status: OrderStatus): boolean {
+  return CANCELLABLE_STATUSES.includes(status);
+}
+
+/** True for statuses an order never leaves. */
+export function isTerminal(status: OrderStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+/** Moves the saga's set-status step may make (CANCELLING is set by the API only). */
+const SAGA_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  PENDING: ['RESERVED', 'FAILED'],
+  RESERVED: ['PAID', 'FAILED'],
+  PAID: ['SHIPPED', 'FAILED'],
+  SHIPPED: ['FULFILLED'],
+  FULFILLED: [],
+  CANCELLING: ['CANCELLED'],
+  CANCELLED: [],
+  FAILED: [],
+};
+
+/** What the set-status step must do when `requested` arrives for an order in `current`. */
+export type StatusDecision =
+  | { readonly action: 'noop'; readonly status: OrderStatus }
+  | { readonly action: 'move'; readonly to: OrderStatus }
+  | { readonly action: 'refuse-cancelled' }
+  | { readonly action: 'invalid' };
+
+/**
+ * The lifecycle rules of the saga's set-status step:
+ * - the current status again is a no-op (retries are harmless);
+ * - a forward move while CANCELLING/CANCELLED is refused so the saga compensates;
+ * - FAILED while CANCELLING becomes CANCELLED (the customer's request wins), and is a no-op once CANCELLED;
+ * - anything else not in SAGA_TRANSITIONS is invalid.
+ */
+export function decideStatus(current: OrderStatus, requested: OrderStatus): StatusDecision {
+  if (current === requested) return { action: 'noop', status: current };
+  if (current === 'CANCELLING' || current === 'CANCELLED') {
+    if (isForwardStatus(requested)) return { action: 'refuse-cancelled' };
+    if (requested === 'FAILED') {
+      return current === 'CANCELLING'
+        ? { action: 'move', to: 'CANCELLED' }
+        : { action: 'noop', status: current };
+    }
+  }
+  return SAGA_TRANSITIONS[current].includes(requested)
+    ? { action: 'move', to: requested }
+    : { action: 'invalid' };
+}

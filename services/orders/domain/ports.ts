@@ -1,0 +1,70 @@
+import type { OrderStatus, SagaInput } from '../../shared/saga';
+import type { Order, StatusHistoryEntry } from './order';
+
+/** The record that binds an Idempotency-Key to one request fingerprint and one order id. */
+export interface IdempotencyRecord {
+  readonly key: string;
+  /** sha256 of the canonical JSON of the validated request body. */
+  readonly fingerprint: string;
+  readonly orderId: string;
+  readonly ownerRegion: string;
+  readonly createdAt: string;
+  /** Epoch seconds after which the record is void (and removed by TTL). */
+  readonly expiresAt: number;
+}
+
+/** Port: Idempotency-Key records. */
+export interface IdempotencyStore {
+  /**
+   * Writes `record` unless a live record for its key exists; returns the existing record otherwise.
+   * `nowEpochSeconds` lets an expired record (TTL deletion lags) count as absent.
+   */
+  claim(
+    record: IdempotencyRecord,
+    nowEpochSeconds: number,
+  ): Promise<{ readonly claimed: true } | { readonly claimed: false; readonly existing: IdempotencyRecord }>;
+}
+
+/** A conditional status change: applied only if the order is still `from` and owned by `ownerRegion`. */
+export interface StatusChange {
+  readonly orderId: string;
+  readonly from: OrderStatus;
+  readonly to: OrderStatus;
+  readonly ownerRegion: string;
+  readonly entry: StatusHistoryEntry;
+  readonly updatedAt: string;
+  readonly failureReason?: string;
+  readonly cancellationReason?: string;
+}
+
+/** A page of a customer's orders, newest first. */
+export interface OrderPage {
+  readonly items: readonly Order[];
+  /** Opaque token for the next page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+/** Port: order storage. */
+export interface OrderRepository {
+  /** Creates the order unless it exists; returns the stored order either way. */
+  create(order: Order): Promise<{ readonly created: boolean; readonly order: Order }>;
+  /** A strongly consistent read of this region's replica. */
+  get(orderId: string): Promise<Order | undefined>;
+  /** Orders of a customer, newest first. Throws InvalidCursorError for a cursor it did not issue. */
+  listByCustomer(customerId: string, limit: number, cursor?: string): Promise<OrderPage>;
+  /** Applies `change` if its condition holds; returns the updated order, or undefined if it did not hold. */
+  changeStatus(change: StatusChange): Promise<Order | undefined>;
+}
+
+/** Port: starts the order saga. Starting twice for one order must be harmless. */
+export interface SagaStarter {
+  start(input: SagaInput): Promise<'started' | 'already-started'>;
+}
+
+/** Port: one dependency checked by GET /health. */
+export interface HealthProbe {
+  /** The key under `checks` in the health response (`table`, `bus`, `stateMachine`). */
+  readonly name: string;
+  /** Resolves when the dependency answers; should stop work when `signal` aborts. */
+  probe(signal: AbortSignal): Promise<void>;
+}
