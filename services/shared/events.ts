@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { MeridianError } from './errors';
 
 /** Every domain event, its current version and its payload. Add a type here before publishing it. */
 export interface EventCatalog {
@@ -121,17 +122,33 @@ export interface EventPublisher {
   publish(events: readonly EventEnvelope[]): Promise<void>;
 }
 
+/**
+ * Another attempt holds a live claim on this event. Retryable: the delivery should be retried later
+ * (SQS record failure, Lambda retry), when the event is either done or its claim has expired.
+ */
+export class EventInFlightError extends MeridianError {
+  readonly kind = 'conflict';
+  readonly code = 'EVENT_IN_FLIGHT';
+}
+
 /** Port: remembers which events a consumer has processed. */
 export interface ProcessedEventStore {
-  /** Records `eventId` for `consumer`; returns false if it was already recorded (a duplicate). */
+  /**
+   * Claims `eventId` for `consumer`: true when this attempt must process it (new, or an earlier attempt's
+   * claim expired), false when it was already processed (a duplicate). Throws `EventInFlightError` while
+   * another attempt's claim is live.
+   */
   markProcessed(consumer: string, eventId: string): Promise<boolean>;
-  /** Forgets a mark, so a failed processing attempt can be retried. */
+  /** Records that processing finished, so the mark outlives any claim. */
+  markCompleted(consumer: string, eventId: string): Promise<void>;
+  /** Forgets a claim, so a failed processing attempt can be retried. */
   unmark(consumer: string, eventId: string): Promise<void>;
 }
 
 /**
  * Runs `handle` at most once per (consumer, event id): a redelivered or replayed event is skipped.
- * If `handle` throws, the mark is removed so the retry runs again.
+ * If `handle` throws, the claim is removed so the retry runs again; if the process dies mid-way, the
+ * claim expires and a redelivery takes over — a crash never loses the event.
  */
 export async function consumeOnce(
   store: ProcessedEventStore,
@@ -146,5 +163,6 @@ export async function consumeOnce(
     await store.unmark(consumer, event.id);
     throw err;
   }
+  await store.markCompleted(consumer, event.id);
   return 'processed';
 }

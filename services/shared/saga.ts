@@ -74,6 +74,8 @@ export const SAGA_ERRORS = {
   reservationExpired: 'ReservationExpiredError',
   paymentDeclined: 'PaymentDeclinedError',
   orderCancelled: 'OrderCancelledError',
+  /** The order is owned by another region: this saga must stand down without compensating shared effects. */
+  orderHomedElsewhere: 'OrderHomedElsewhereError',
   invalidTransition: 'InvalidStatusTransitionError',
   shipmentFailed: 'ShipmentFailedError',
 } as const;

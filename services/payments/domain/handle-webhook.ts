@@ -37,13 +37,16 @@ export class HandleProviderWebhook {
   async execute(event: ProviderWebhook): Promise<WebhookResult> {
     const store = this.deps.processedEvents;
     if (!(await store.markProcessed(WEBHOOK_CONSUMER, event.id))) return { outcome: 'duplicate' };
+    let result: WebhookResult;
     try {
-      return await this.apply(event);
+      result = await this.apply(event);
     } catch (err) {
       // Same contract as consumeOnce: a failed attempt is forgotten so the provider's retry runs again.
       await store.unmark(WEBHOOK_CONSUMER, event.id);
       throw err;
     }
+    await store.markCompleted(WEBHOOK_CONSUMER, event.id);
+    return result;
   }
 
   private async apply(event: ProviderWebhook): Promise<WebhookResult> {

@@ -1,14 +1,16 @@
 import { DynamoProcessedEventStore } from '../../../services/shared/adapters/dynamo-processed-events';
-import { consumeOnce, createEvent } from '../../../services/shared/events';
+import { consumeOnce, createEvent, EventInFlightError } from '../../../services/shared/events';
 import { createTables, testDocumentClient } from '../../support/dynamo';
 
 describe('event dedupe against DynamoDB', () => {
   const client = testDocumentClient();
   let store: DynamoProcessedEventStore;
+  let table: string;
 
   beforeAll(async () => {
     const tables = await createTables(['processed-events']);
-    store = new DynamoProcessedEventStore(client, tables['processed-events'], 'eu-west-1');
+    table = tables['processed-events'];
+    store = new DynamoProcessedEventStore(client, table, 'eu-west-1');
   });
 
   const event = () =>
@@ -45,13 +47,41 @@ describe('event dedupe against DynamoDB', () => {
     expect(await consumeOnce(store, 'flaky', e, async () => undefined)).toBe('processed');
   });
 
-  it('handles concurrent deliveries of one event exactly once', async () => {
+  it('handles concurrent deliveries of one event exactly once; the others are told to retry or skip', async () => {
     const e = event();
     let runs = 0;
-    const results = await Promise.all(
+    const results = await Promise.allSettled(
       Array.from({ length: 20 }, () => consumeOnce(store, 'racer', e, async () => void runs++)),
     );
     expect(runs).toBe(1);
-    expect(results.filter((r) => r === 'processed')).toHaveLength(1);
+    const fulfilled = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const rejected = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    expect(fulfilled.filter((r) => r === 'processed')).toHaveLength(1);
+    expect(fulfilled.filter((r) => r !== 'processed').every((r) => r === 'duplicate')).toBe(true);
+    expect(rejected.every((err) => err instanceof EventInFlightError)).toBe(true);
+    expect(await consumeOnce(store, 'racer', e, async () => void runs++)).toBe('duplicate');
+  });
+
+  it('lets a redelivery take over the claim of an attempt that died, once its lease has run out', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const leased = new DynamoProcessedEventStore(client, table, 'eu-west-1', {
+      leaseMs: 1000,
+      now: () => now,
+    });
+    const e = event();
+    // An attempt claims the event and dies before completing (no unmark, no completion).
+    expect(await leased.markProcessed('crashy', e.id)).toBe(true);
+
+    // A redelivery during the lease must not process it, nor drop it: it is told to retry.
+    await expect(consumeOnce(leased, 'crashy', e, async () => undefined)).rejects.toBeInstanceOf(
+      EventInFlightError,
+    );
+
+    now += 1001;
+    let runs = 0;
+    expect(await consumeOnce(leased, 'crashy', e, async () => void runs++)).toBe('processed');
+    now += 10_000;
+    expect(await consumeOnce(leased, 'crashy', e, async () => void runs++)).toBe('duplicate');
+    expect(runs).toBe(1);
   });
 });
