@@ -100,12 +100,27 @@ export function parseJsonBody(
   }
 }
 
-/** Converts zod issues to field errors with dotted paths (`lines.0.quantity`). */
-export function toFieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.slice(0, 50).map((issue) => ({
-    path: issue.path.length ? issue.path.map(String).join('.') : '(root)',
-    message: issue.message,
-  }));
+/**
+ * Converts zod issues to field errors with dotted paths (`lines.0.quantity`), prefixed with `where`
+ * (e.g. `queryStringParameters`) when given. Unknown keys are reported one field each (zod groups them
+ * into one issue at the parent); identical path + message pairs are reported once; at most 50.
+ */
+export function toFieldErrors(error: z.ZodError, where?: string): FieldError[] {
+  const at = (path: readonly PropertyKey[]) => {
+    const parts = [...(where ? [where] : []), ...path.map(String)];
+    return parts.length ? parts.join('.') : '(root)';
+  };
+  const unique = new Map<string, FieldError>();
+  const add = (f: FieldError) => unique.set(`${f.path}\u0000${f.message}`, f);
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys)
+        add({ path: at([...issue.path, key.slice(0, 100)]), message: 'unknown field' });
+    } else {
+      add({ path: at(issue.path), message: issue.message });
+    }
+  }
+  return [...unique.values()].slice(0, 50);
 }
 
 /** Validates `input` against `schema`, throwing a `ValidationError` with field errors. */

@@ -56,9 +56,7 @@ function routeSku(event: APIGatewayProxyEvent): string | undefined {
 function fieldErrorsOf(schema: z.ZodType, input: unknown, prefix?: string): FieldError[] {
   const result = schema.safeParse(input);
   if (result.success) return [];
-  return toFieldErrors(result.error).map((f) =>
-    prefix ? { path: f.path === '(root)' ? prefix : `${prefix}.${f.path}`, message: f.message } : f,
-  );
+  return toFieldErrors(result.error, prefix);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ValidationError, type FieldError } from '../../shared/errors';
+import { ValidationError } from '../../shared/errors';
+import { toFieldErrors } from '../../shared/http';
 import { CURRENCIES, CURRENCY_CODES, hasAtMostDecimals } from '../../shared/money';
 
 /**
@@ -112,25 +113,6 @@ export function check<S extends z.ZodType>(schema: S, input: unknown, where?: st
   if (result.success) return result.data;
   throw new ValidationError(
     where ? `${where} are invalid` : 'request body is invalid',
-    fieldErrors(result.error, where),
+    toFieldErrors(result.error, where),
   );
-}
-
-function fieldErrors(error: z.ZodError, where?: string): FieldError[] {
-  const at = (path: readonly PropertyKey[]) => {
-    const parts = [...(where ? [where] : []), ...path.map(String)];
-    return parts.length ? parts.join('.') : '(root)';
-  };
-  // Keyed by path + message: a length cap and a pattern may both fail with one message; report it once.
-  const unique = new Map<string, FieldError>();
-  const add = (f: FieldError) => unique.set(`${f.path}\u0000${f.message}`, f);
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        add({ path: at([...issue.path, key.slice(0, 100)]), message: 'unknown field' });
-    } else {
-      add({ path: at(issue.path), message: issue.message });
-    }
-  }
-  return [...unique.values()].slice(0, 50);
 }

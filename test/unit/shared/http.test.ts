@@ -11,6 +11,7 @@ import {
   header,
   MAX_BODY_BYTES,
   parseJsonBody,
+  toFieldErrors,
   validate,
 } from '../../../services/shared/http';
 
@@ -98,6 +99,25 @@ describe('validate', () => {
     } catch (e) {
       expect((e as ValidationError).fields).toEqual([{ path: 'lines.0.q', message: expect.any(String) }]);
     }
+  });
+});
+
+describe('toFieldErrors', () => {
+  it('reports each unknown key as its own field, prefixed, and drops repeats', () => {
+    const schema = z
+      .object({ a: z.object({ b: z.string().max(2).regex(/^x+$/, 'too long') }).strict() })
+      .strict();
+    const result = schema.safeParse({ a: { b: 'yyy', c: 1, d: 2 }, e: 3 });
+    expect(result.success).toBe(false);
+    const fields = toFieldErrors(result.error!, 'body');
+    expect(fields.map((f) => f.path).sort()).toEqual([
+      'body.a.b',
+      'body.a.b',
+      'body.a.c',
+      'body.a.d',
+      'body.e',
+    ]);
+    expect(fields.filter((f) => f.message === 'unknown field')).toHaveLength(3);
   });
 });
 
