@@ -54,13 +54,31 @@ export function errorResponse(err: unknown, headers: Record<string, string> = {}
   return json(500, body, headers);
 }
 
-/** Case-insensitive header lookup (API Gateway passes headers as sent). */
-export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+/** The request parts a header lookup reads; `multiValueHeaders` holds every value of a repeated header. */
+export type HeaderSource = Pick<APIGatewayProxyEvent, 'headers'> &
+  Partial<Pick<APIGatewayProxyEvent, 'multiValueHeaders'>>;
+
+/**
+ * Case-insensitive header lookup over `headers` and `multiValueHeaders` (API Gateway passes names as
+ * sent). A header sent several times with different values is ambiguous: that is a 400 naming it, not
+ * a silent choice of one value.
+ */
+export function header(event: HeaderSource, name: string): string | undefined {
   const wanted = name.toLowerCase();
+  const values = new Set<string>();
   for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && typeof value === 'string') return value;
+    if (key.toLowerCase() === wanted && typeof value === 'string') values.add(value);
   }
-  return undefined;
+  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() !== wanted || !Array.isArray(list)) continue;
+    for (const value of list) if (typeof value === 'string') values.add(value);
+  }
+  if (values.size > 1) {
+    throw new ValidationError(`header ${name} was sent more than once with different values`, [
+      { path: `headers.${name}`, message: 'conflicting values' },
+    ]);
+  }
+  return values.values().next().value;
 }
 
 /** The raw body as a UTF-8 string, decoding base64 bodies. */

@@ -32,6 +32,9 @@ export function fromMinorUnits(minor: number): number {
 
 /** True when `amount` has at most `decimals` decimal places (robust to binary floating point). */
 export function hasAtMostDecimals(amount: number, decimals: number): boolean {
+  if (!Number.isFinite(amount)) return false;
   const scaled = amount * 10 ** decimals;
-  return Math.abs(scaled - Math.round(scaled)) < 1e-6;
+  // Tolerance relative to the magnitude: absorbs binary rounding (19.99 * 100) but not a real fraction
+  // such as 1e-9, which an absolute tolerance would wave through as "0 decimals".
+  return Math.abs(scaled - Math.round(scaled)) <= Number.EPSILON * 16 * Math.max(1, Math.abs(scaled));
 }

@@ -77,5 +77,4 @@ export const SAGA_ERRORS = {
   /** The order is owned by another region: this saga must stand down without compensating shared effects. */
   orderHomedElsewhere: 'OrderHomedElsewhereError',
   invalidTransition: 'InvalidStatusTransitionError',
-  shipmentFailed: 'ShipmentFailedError',
 } as const;

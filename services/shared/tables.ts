@@ -35,7 +35,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     gsis: [GSI1],
     ttlAttribute: 'expiresAt',
     description:
-      'Orders (pk ORDER#<id>, sk ORDER; gsi1 CUSTOMER#<customerId> / <createdAt>#<id>) and Idempotency-Key records (pk PROVIDER_KEY#<key>).',
+      'Orders (pk ORDER#<id>, sk ORDER; gsi1 CUSTOMER#<customerId> / <createdAt>#<id>) and Idempotency-Key records (pk IDEMPOTENCY#<key>, sk IDEMPOTENCY).',
   },
   inventory: {
     id: 'inventory',
@@ -51,7 +51,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     envVar: 'PAYMENTS_TABLE',
     partitionKey: 'pk',
     sortKey: 'sk',
-    gsis: [GSI1],
+    gsis: [],
     description:
       'Payment records per order (pk PAYMENT#<orderId>) and the simulated provider ledger (pk CHARGE#<id>, PROVIDER_KEY#<key>).',
   },
@@ -62,7 +62,7 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     sortKey: 'sk',
     gsis: [GSI1],
     description:
-      'Shipments (pk SHIPMENT#<orderId>) and failed-order records (pk FAILED#<orderId>; gsi1 FAILED#<region> / <failedAt>).',
+      'Shipments (pk SHIPMENT#<orderId>), failed-order records (pk FAILED#<orderId>; gsi1 FAILED#<region> / <failedAt>#<orderId>) and per-region failure-injection config (pk CONFIG#<region>, sk FAILURE_INJECTION).',
   },
   'processed-events': {
     id: 'processed-events',
@@ -71,6 +71,6 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     sortKey: 'sk',
     gsis: [],
     ttlAttribute: 'expiresAt',
-    description: 'Consumer dedupe marks (pk <consumer>#<eventId>, sk MARK), expiring after 7 days.',
+    description: 'Consumer dedupe marks (pk <consumer>#<region>#<eventId>, sk MARK), expiring after 7 days.',
   },
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
   GetCommand,
@@ -29,6 +30,8 @@ export interface DynamoProcessedEventStoreOptions {
 export class DynamoProcessedEventStore implements ProcessedEventStore {
   private readonly leaseMs: number;
   private readonly now: () => number;
+  /** The claim this store instance holds per mark, so it completes or releases only its own claim. */
+  private readonly claims = new Map<string, string>();
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -47,6 +50,7 @@ export class DynamoProcessedEventStore implements ProcessedEventStore {
 
   async markProcessed(consumer: string, eventId: string): Promise<boolean> {
     const now = this.now();
+    const claimId = randomUUID();
     try {
       await this.client.send(
         new PutCommand({
@@ -54,6 +58,7 @@ export class DynamoProcessedEventStore implements ProcessedEventStore {
           Item: {
             ...this.key(consumer, eventId),
             state: 'IN_PROGRESS',
+            claimId,
             leaseUntil: now + this.leaseMs,
             ownerRegion: this.region,
             updatedAt: new Date(now).toISOString(),
@@ -65,6 +70,7 @@ export class DynamoProcessedEventStore implements ProcessedEventStore {
           ExpressionAttributeValues: { ':inProgress': 'IN_PROGRESS', ':now': now },
         }),
       );
+      this.claims.set(this.claimKey(consumer, eventId), claimId);
       return true;
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
@@ -78,21 +84,58 @@ export class DynamoProcessedEventStore implements ProcessedEventStore {
     return false;
   }
 
+  /**
+   * Marks the event DONE. Conditioned on this attempt's claim still being in force or already DONE: an
+   * attempt that outlived its lease and lost the claim to a successor leaves the successor's claim alone.
+   */
   async markCompleted(consumer: string, eventId: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: this.key(consumer, eventId),
-        UpdateExpression: 'SET #state = :done, updatedAt = :at REMOVE leaseUntil',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':done': 'DONE', ':at': new Date(this.now()).toISOString() },
-      }),
-    );
+    const claimId = this.takeClaim(consumer, eventId);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: this.key(consumer, eventId),
+          UpdateExpression: 'SET #state = :done, updatedAt = :at REMOVE leaseUntil',
+          ConditionExpression: 'claimId = :claim OR #state = :done',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':done': 'DONE',
+            ':at': new Date(this.now()).toISOString(),
+            ':claim': claimId,
+          },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
   }
 
+  /** Releases this attempt's claim (after a failure) so a retry runs at once; never someone else's. */
   async unmark(consumer: string, eventId: string): Promise<void> {
-    await this.client.send(
-      new DeleteCommand({ TableName: this.tableName, Key: this.key(consumer, eventId) }),
-    );
+    const claimId = this.takeClaim(consumer, eventId);
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: this.key(consumer, eventId),
+          ConditionExpression: 'claimId = :claim AND #state = :inProgress',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':claim': claimId, ':inProgress': 'IN_PROGRESS' },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionalCheckFailed(err)) throw err;
+    }
+  }
+
+  private claimKey(consumer: string, eventId: string): string {
+    return `${consumer}\u0000${eventId}`;
+  }
+
+  private takeClaim(consumer: string, eventId: string): string {
+    const key = this.claimKey(consumer, eventId);
+    const claimId = this.claims.get(key) ?? 'none';
+    this.claims.delete(key);
+    return claimId;
   }
 }

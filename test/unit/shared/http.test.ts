@@ -122,6 +122,18 @@ describe('toFieldErrors', () => {
 });
 
 describe('header', () => {
+  it('reads multiValueHeaders when only they carry the header', () => {
+    expect(
+      header({ headers: {}, multiValueHeaders: { 'X-Correlation-Id': ['abc'] } }, 'x-correlation-id'),
+    ).toBe('abc');
+  });
+
+  it('rejects a header repeated with different values, naming it', () => {
+    const ev = { headers: { 'Idempotency-Key': 'a', 'idempotency-key': 'b' } };
+    expect(() => header(ev, 'Idempotency-Key')).toThrow(ValidationError);
+    expect(header({ headers: { A: 'same' }, multiValueHeaders: { a: ['same', 'same'] } }, 'a')).toBe('same');
+  });
+
   it('finds headers case-insensitively and tolerates null headers', () => {
     expect(header({ headers: { 'Idempotency-Key': 'k' } }, 'idempotency-key')).toBe('k');
     expect(header({ headers: null as unknown as Record<string, string> }, 'x')).toBeUndefined();

@@ -84,4 +84,26 @@ describe('event dedupe against DynamoDB', () => {
     expect(await consumeOnce(leased, 'crashy', e, async () => void runs++)).toBe('duplicate');
     expect(runs).toBe(1);
   });
+
+  it("keeps a successor's claim when an attempt that outlived its lease finishes or fails late", async () => {
+    let now = Date.UTC(2026, 0, 2);
+    const clock = () => now;
+    const slow = new DynamoProcessedEventStore(client, table, 'eu-west-1', { leaseMs: 1000, now: clock });
+    const successor = new DynamoProcessedEventStore(client, table, 'eu-west-1', {
+      leaseMs: 1000,
+      now: clock,
+    });
+    const e = event();
+
+    expect(await slow.markProcessed('fenced', e.id)).toBe(true);
+    now += 1001;
+    expect(await successor.markProcessed('fenced', e.id)).toBe(true);
+
+    // The slow attempt fails late: its release must not delete the successor's live claim.
+    await slow.unmark('fenced', e.id);
+    await expect(successor.markProcessed('fenced', e.id)).rejects.toBeInstanceOf(EventInFlightError);
+
+    await successor.markCompleted('fenced', e.id);
+    expect(await successor.markProcessed('fenced', e.id)).toBe(false);
+  });
 });
