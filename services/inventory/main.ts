@@ -4,16 +4,15 @@ import { EventBridgePublisher } from '../shared/adapters/eventbridge-publisher';
 import { dynamoDocumentClient, eventBridgeClient } from '../shared/clients';
 import { systemClock } from '../shared/clock';
 import { env, loadConfig } from '../shared/config';
-import { header } from '../shared/http';
 import { instrumented } from '../shared/lambda';
-import { CORRELATION_HEADER, observability } from '../shared/observability';
+import { observability } from '../shared/observability';
 import { DynamoAllocationStore } from './adapters/dynamo-allocation-store';
 import { SweepExpiredHolds } from './domain/expiry';
 import type { InventoryDeps } from './domain/ports';
 import { CommitStock, ReleaseStock, ReserveStock } from './domain/reservations';
 import { SettleOrder } from './domain/settlement';
 import { GetStock, SetStockLevel } from './domain/stock-levels';
-import { buildApiHandler } from './handlers/api';
+import { buildApiHandler, requestCorrelationId } from './handlers/api';
 import { buildEventsHandler } from './handlers/events';
 import {
   buildCommitStockHandler,
@@ -98,6 +97,6 @@ export const sweepExpired = instrumented(
 /** API Gateway: the inventory admin API. */
 export const api = instrumented(
   obs,
-  (event: APIGatewayProxyEvent) => header(event, CORRELATION_HEADER),
+  (event: APIGatewayProxyEvent) => requestCorrelationId(event),
   buildApiHandler({ setStockLevel: new SetStockLevel(deps), getStock: new GetStock(deps), logger, metrics }),
 );

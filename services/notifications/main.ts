@@ -65,5 +65,5 @@ export const notify = instrumented(
 export const events = instrumented(
   obs,
   (e: unknown) => (e as { detail?: { correlationId?: string } }).detail?.correlationId,
-  buildEventsHandler({ notifier, alerter, processed, logger, metrics }),
+  buildEventsHandler({ region, notifier, alerter, processed, logger, metrics }),
 );

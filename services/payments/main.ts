@@ -4,7 +4,7 @@ import { EventBridgePublisher } from '../shared/adapters/eventbridge-publisher';
 import { DynamoProcessedEventStore } from '../shared/adapters/dynamo-processed-events';
 import { dynamoDocumentClient, eventBridgeClient, sfnClient } from '../shared/clients';
 import { systemClock } from '../shared/clock';
-import { env, loadConfig } from '../shared/config';
+import { ConfigError, env, loadConfig } from '../shared/config';
 import { CORRELATION_HEADER, observability } from '../shared/observability';
 import { header } from '../shared/http';
 import { instrumented } from '../shared/lambda';
@@ -13,7 +13,7 @@ import { DynamoPaymentRepository } from './adapters/dynamo-payment-repository';
 import { SfnTaskCallbacks } from './adapters/sfn-task-callbacks';
 import { AuthorizePayment } from './domain/authorize-payment';
 import { CapturePayment } from './domain/capture-payment';
-import { HandleProviderWebhook } from './domain/handle-webhook';
+import { DEFAULT_WEBHOOK_DEDUPE_LEASE_MS, HandleProviderWebhook } from './domain/handle-webhook';
 import { RefundPayment } from './domain/refund-payment';
 import {
   buildAuthorizePaymentHandler,
@@ -22,7 +22,7 @@ import {
 } from './handlers/steps';
 import { buildWebhookHandler } from './handlers/webhook';
 import { DynamoLedgerStore } from './provider/adapters/dynamo-ledger';
-import { HttpWebhookDispatcher } from './provider/adapters/http-webhook-dispatcher';
+import { DEFAULT_WEBHOOK_RETRY, HttpWebhookDispatcher } from './provider/adapters/http-webhook-dispatcher';
 import { SimulatedPaymentProvider } from './provider/domain/provider';
 import { seededRandomness } from './provider/domain/randomness';
 import { delayedDelivery, immediateDelivery } from './provider/domain/schedulers';
@@ -41,7 +41,29 @@ const config = loadConfig({
   /** 0 delivers the webhook before createCharge returns (Lambda); > 0 delays it (long-running processes). */
   PAYMENT_WEBHOOK_DELAY_MS: env.int(0, 0, 15 * 60 * 1000),
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS: env.int(300, 1, 3600),
+  /** Lease of a webhook's dedupe claim: above the webhook function's run time, well below the retry span. */
+  PAYMENT_WEBHOOK_DEDUPE_LEASE_MS: env.int(DEFAULT_WEBHOOK_DEDUPE_LEASE_MS, 1000, 15 * 60 * 1000),
+  /** The simulated provider's webhook retry schedule; it must outlast twice the dedupe lease. */
+  PAYMENT_WEBHOOK_MAX_ATTEMPTS: env.int(DEFAULT_WEBHOOK_RETRY.maxAttempts, 1, 100),
+  PAYMENT_WEBHOOK_RETRY_BASE_MS: env.int(DEFAULT_WEBHOOK_RETRY.baseDelayMs, 1, 60 * 1000),
+  PAYMENT_WEBHOOK_RETRY_MAX_DELAY_MS: env.int(DEFAULT_WEBHOOK_RETRY.maxDelayMs, 1, 15 * 60 * 1000),
 });
+
+const dispatcher = new HttpWebhookDispatcher({
+  url: config.PAYMENT_WEBHOOK_URL,
+  secret: config.PAYMENT_WEBHOOK_SECRET,
+  clock: systemClock,
+  maxAttempts: config.PAYMENT_WEBHOOK_MAX_ATTEMPTS,
+  baseDelayMs: config.PAYMENT_WEBHOOK_RETRY_BASE_MS,
+  maxDelayMs: config.PAYMENT_WEBHOOK_RETRY_MAX_DELAY_MS,
+});
+// A webhook attempt that dies holding its dedupe claim makes every retry within the lease get a 409; a
+// retry schedule that gives up before the lease runs out loses the webhook. Refuse such a configuration.
+if (dispatcher.minimumRetrySpanMs() <= 2 * config.PAYMENT_WEBHOOK_DEDUPE_LEASE_MS) {
+  throw new ConfigError(
+    `invalid configuration: PAYMENT_WEBHOOK_DEDUPE_LEASE_MS (${config.PAYMENT_WEBHOOK_DEDUPE_LEASE_MS}) must be less than half the webhook retry span (${dispatcher.minimumRetrySpanMs()} ms from PAYMENT_WEBHOOK_MAX_ATTEMPTS, PAYMENT_WEBHOOK_RETRY_BASE_MS, PAYMENT_WEBHOOK_RETRY_MAX_DELAY_MS)`,
+  );
+}
 
 const obs = observability('payments');
 const region = config.AWS_REGION;
@@ -54,15 +76,13 @@ const publisher = new EventBridgePublisher({
   busName: config.EVENT_BUS_NAME,
 });
 const callbacks = new SfnTaskCallbacks(sfnClient({ region, tracer: obs.tracer }));
-const processedEvents = new DynamoProcessedEventStore(dynamo, config.PROCESSED_EVENTS_TABLE, region);
+const processedEvents = new DynamoProcessedEventStore(dynamo, config.PROCESSED_EVENTS_TABLE, region, {
+  leaseMs: config.PAYMENT_WEBHOOK_DEDUPE_LEASE_MS,
+});
 
 const provider = new SimulatedPaymentProvider({
   ledger: new DynamoLedgerStore({ client: dynamo, tableName: config.PAYMENTS_TABLE, region }),
-  dispatcher: new HttpWebhookDispatcher({
-    url: config.PAYMENT_WEBHOOK_URL,
-    secret: config.PAYMENT_WEBHOOK_SECRET,
-    clock,
-  }),
+  dispatcher,
   scheduler:
     config.PAYMENT_WEBHOOK_DELAY_MS > 0
       ? delayedDelivery(config.PAYMENT_WEBHOOK_DELAY_MS)
@@ -108,7 +128,7 @@ export const webhook = instrumented(
   obs,
   (event: APIGatewayProxyEvent) => header(event, CORRELATION_HEADER),
   buildWebhookHandler({
-    useCase: new HandleProviderWebhook({ ...decisionDeps, callbacks, processedEvents }),
+    useCase: new HandleProviderWebhook({ ...decisionDeps, callbacks, processedEvents, provider }),
     secret: config.PAYMENT_WEBHOOK_SECRET,
     toleranceSeconds: config.PAYMENT_WEBHOOK_TOLERANCE_SECONDS,
     clock,

@@ -34,6 +34,7 @@ export abstract class MeridianError extends Error {
 
 /** The input broke one or more validation rules. */
 export class ValidationError extends MeridianError {
+  override readonly name = 'ValidationError';
   readonly kind = 'validation';
   readonly code = 'VALIDATION_FAILED';
   constructor(message: string, fields: readonly FieldError[] = []) {
@@ -43,12 +44,14 @@ export class ValidationError extends MeridianError {
 
 /** The body is not valid JSON. */
 export class MalformedJsonError extends MeridianError {
+  override readonly name = 'MalformedJsonError';
   readonly kind = 'validation';
   readonly code = 'MALFORMED_JSON';
 }
 
 /** A required header is missing or malformed. */
 export class MissingHeaderError extends MeridianError {
+  override readonly name = 'MissingHeaderError';
   readonly kind = 'validation';
   readonly code = 'MISSING_HEADER';
   constructor(header: string, message = `header ${header} is required`) {
@@ -58,36 +61,42 @@ export class MissingHeaderError extends MeridianError {
 
 /** The body exceeds the size limit. */
 export class PayloadTooLargeError extends MeridianError {
+  override readonly name = 'PayloadTooLargeError';
   readonly kind = 'payload_too_large';
   readonly code = 'PAYLOAD_TOO_LARGE';
 }
 
 /** The body is not `application/json`. */
 export class UnsupportedMediaTypeError extends MeridianError {
+  override readonly name = 'UnsupportedMediaTypeError';
   readonly kind = 'unsupported_media_type';
   readonly code = 'UNSUPPORTED_MEDIA_TYPE';
 }
 
 /** No route matches the request. */
 export class RouteNotFoundError extends MeridianError {
+  override readonly name = 'RouteNotFoundError';
   readonly kind = 'not_found';
   readonly code = 'ROUTE_NOT_FOUND';
 }
 
 /** The route exists but not for this HTTP method. */
 export class MethodNotAllowedError extends MeridianError {
+  override readonly name = 'MethodNotAllowedError';
   readonly kind = 'method_not_allowed';
   readonly code = 'METHOD_NOT_ALLOWED';
 }
 
 /** A signature or credential check failed. */
 export class UnauthorizedError extends MeridianError {
+  override readonly name = 'UnauthorizedError';
   readonly kind = 'unauthorized';
   readonly code = 'UNAUTHORIZED';
 }
 
 /** A dependency (table, bus, state machine) is not reachable. */
 export class DependencyUnavailableError extends MeridianError {
+  override readonly name = 'DependencyUnavailableError';
   readonly kind = 'unavailable';
   readonly code = 'DEPENDENCY_UNAVAILABLE';
 }

@@ -127,6 +127,7 @@ export interface EventPublisher {
  * (SQS record failure, Lambda retry), when the event is either done or its claim has expired.
  */
 export class EventInFlightError extends MeridianError {
+  override readonly name = 'EventInFlightError';
   readonly kind = 'conflict';
   readonly code = 'EVENT_IN_FLIGHT';
 }

@@ -30,11 +30,16 @@ export function fromMinorUnits(minor: number): number {
   return minor / MINOR_UNITS_PER_UNIT;
 }
 
-/** True when `amount` has at most `decimals` decimal places (robust to binary floating point). */
+/**
+ * True when `amount` has at most `decimals` decimal places, judged on its shortest round-trip decimal
+ * form (what `JSON.parse` read): exact for every JSON number, so 19.99 passes and 19.990000001 or 1e-9
+ * does not.
+ */
 export function hasAtMostDecimals(amount: number, decimals: number): boolean {
   if (!Number.isFinite(amount)) return false;
-  const scaled = amount * 10 ** decimals;
-  // Tolerance relative to the magnitude: absorbs binary rounding (19.99 * 100) but not a real fraction
-  // such as 1e-9, which an absolute tolerance would wave through as "0 decimals".
-  return Math.abs(scaled - Math.round(scaled)) <= Number.EPSILON * 16 * Math.max(1, Math.abs(scaled));
+  const match = /^-?\d+(?:\.(\d+))?(?:e([+-]\d+))?$/i.exec(String(amount));
+  if (!match) return false;
+  const fractionDigits = match[1]?.length ?? 0;
+  const exponent = Number(match[2] ?? 0);
+  return fractionDigits - exponent <= decimals;
 }

@@ -50,12 +50,23 @@ export type SagaOrder = z.infer<typeof sagaOrderSchema>;
 export const sagaInputSchema = z.object({ order: sagaOrderSchema });
 export type SagaInput = z.infer<typeof sagaInputSchema>;
 
+/** The longest failure reason kept on an order or passed on by a step. */
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * A failure reason as the saga passes it: often a Lambda error `Cause` (JSON with a stack trace, any
+ * length), which JSONPath cannot shorten. Every step accepts any length and keeps the first 500 chars.
+ */
+export const sagaReasonSchema = z
+  .string()
+  .transform((s) => (s.length > MAX_REASON_LENGTH ? `${s.slice(0, MAX_REASON_LENGTH - 1)}…` : s));
+
 /** Input of any Lambda step; `taskToken` is present for `.waitForTaskToken` steps. */
 export const stepInputSchema = z.object({
   order: sagaOrderSchema,
   taskToken: z.string().min(1).optional(),
   /** Why compensation runs, when it does. */
-  reason: z.string().optional(),
+  reason: sagaReasonSchema.optional(),
 });
 export type StepInput = z.infer<typeof stepInputSchema>;
 
@@ -64,7 +75,7 @@ export const setStatusInputSchema = z.object({
   orderId: z.string().min(1),
   correlationId: z.string().min(1).optional(),
   status: z.enum(ORDER_STATUSES),
-  reason: z.string().max(500).optional(),
+  reason: sagaReasonSchema.optional(),
 });
 export type SetStatusInput = z.infer<typeof setStatusInputSchema>;
 

@@ -11,6 +11,7 @@ import { SqsShippingQueue } from './adapters/sqs-shipping-queue';
 import { FailureInjector } from './domain/failure-injection';
 import { buildCancelShipmentHandler } from './handlers/cancel-shipment';
 import { buildConsumerHandler } from './handlers/consumer';
+import { adminCorrelationId, sqsBatchCorrelationId } from './handlers/correlation';
 import { buildDlqHandler } from './handlers/dlq';
 import { buildRedriveHandler } from './handlers/redrive';
 import { buildSetFailureInjectionHandler } from './handlers/set-failure-injection';
@@ -49,13 +50,12 @@ const injector = new FailureInjector({
   onStoreError: (err) => logger.warn('failure-injection override unreadable; using last known rate', { err }),
 });
 
-const none = () => undefined;
 const stepCorrelationId = (e: unknown) => (e as { order?: { correlationId?: string } }).order?.correlationId;
 
 /** SQS consumer of the shipping queue (ReportBatchItemFailures). */
 export const consumer = instrumented(
   obs,
-  none,
+  sqsBatchCorrelationId,
   buildConsumerHandler({
     region,
     shipments,
@@ -71,18 +71,18 @@ export const consumer = instrumented(
 /** SQS consumer of the shipping DLQ: failed-order records and ShipmentFailed. */
 export const dlq = instrumented(
   obs,
-  none,
+  sqsBatchCorrelationId,
   buildDlqHandler({ region, failedOrders, publisher, clock: systemClock, logger, metrics }),
 );
 
-/** Re-drives this region's OPEN failed orders: input `{ limit? }`. */
+/** Re-drives this region's OPEN failed orders: input `{ limit?, correlationId? }`. */
 export const redrive = instrumented(
   obs,
-  none,
+  adminCorrelationId,
   buildRedriveHandler({ failedOrders, queue, clock: systemClock, logger, metrics }),
 );
 
-/** Saga compensation step: cancels a created shipment. */
+/** Saga compensation step: cancels the shipment, or fences the order with a CANCELLED marker. */
 export const cancelShipment = instrumented(
   obs,
   stepCorrelationId,
@@ -92,6 +92,6 @@ export const cancelShipment = instrumented(
 /** Admin: sets (or clears with null) the run-time failure-injection rate of this region. */
 export const setFailureInjection = instrumented(
   obs,
-  none,
+  adminCorrelationId,
   buildSetFailureInjectionHandler({ region, store: injectionStore, clock: systemClock, logger }),
 );

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { isConditionalCheckFailed } from '../../shared/errors';
-import type { Allocation, Hold, ReservationRecord } from '../domain/model';
+import type { Allocation, Hold, ReservationRecord, SkuQuantity } from '../domain/model';
 import type { AllocationPage, AllocationStore, WriteOutcome } from '../domain/ports';
 
 /** Keys of the inventory table (services/shared/tables.ts). */
@@ -39,6 +39,8 @@ const reservationSchema = z.object({
   orderId: z.string(),
   region: z.string(),
   lines: z.array(z.object({ sku: z.string(), quantity: z.number().int() })),
+  correlationId: z.string().optional(),
+  updatedAt: z.string().optional(),
 });
 
 // Every attribute goes through a name placeholder: several (`region`, `state`, `size`…) are reserved words.
@@ -193,6 +195,7 @@ export class DynamoAllocationStore implements AllocationStore {
           region: this.region,
           ownerRegion: this.region,
           lines: record.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+          correlationId: record.correlationId,
           updatedAt: new Date(now).toISOString(),
         },
         ConditionExpression: 'attribute_not_exists(pk) OR #owner = :me',
@@ -210,7 +213,13 @@ export class DynamoAllocationStore implements AllocationStore {
         ConsistentRead: true,
       }),
     );
-    return out.Item ? reservationSchema.parse(out.Item) : undefined;
+    if (!out.Item) return undefined;
+    const { updatedAt, correlationId, ...record } = reservationSchema.parse(out.Item);
+    return {
+      ...record,
+      ...(correlationId !== undefined ? { correlationId } : {}),
+      ...(updatedAt !== undefined ? { revision: updatedAt } : {}),
+    };
   }
 
   async deleteReservationRecord(orderId: string): Promise<void> {
@@ -223,6 +232,52 @@ export class DynamoAllocationStore implements AllocationStore {
         ExpressionAttributeValues: { ':me': this.region },
       }),
     );
+  }
+
+  async replaceReservationLines(
+    record: ReservationRecord,
+    lines: readonly SkuQuantity[],
+    now: number,
+  ): Promise<WriteOutcome> {
+    // `updatedAt` is rewritten by every write of the record, so it identifies the version read.
+    const unchanged =
+      record.revision !== undefined
+        ? { condition: '#owner = :me AND #upd = :rev', values: { ':rev': record.revision } }
+        : { condition: '#owner = :me AND attribute_not_exists(#upd)', values: {} };
+    const common = {
+      TableName: this.tableName,
+      Key: inventoryKeys.reservation(record.orderId, this.region),
+      ConditionExpression: unchanged.condition,
+    };
+    try {
+      if (lines.length === 0) {
+        await this.client.send(
+          new DeleteCommand({
+            ...common,
+            ExpressionAttributeNames: { '#owner': 'ownerRegion', '#upd': 'updatedAt' },
+            ExpressionAttributeValues: { ':me': this.region, ...unchanged.values },
+          }),
+        );
+      } else {
+        await this.client.send(
+          new UpdateCommand({
+            ...common,
+            UpdateExpression: 'SET #lines = :lines, #upd = :now',
+            ExpressionAttributeNames: { '#owner': 'ownerRegion', '#upd': 'updatedAt', '#lines': 'lines' },
+            ExpressionAttributeValues: {
+              ':me': this.region,
+              ':lines': lines.map((l) => ({ sku: l.sku, quantity: l.quantity })),
+              ':now': new Date(now).toISOString(),
+              ...unchanged.values,
+            },
+          }),
+        );
+      }
+      return 'applied';
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return 'condition_failed';
+      throw err;
+    }
   }
 
   /** Condition parts matching the order's hold exactly, as read. */

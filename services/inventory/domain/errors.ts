@@ -1,4 +1,4 @@
-import { MeridianError } from '../../shared/errors';
+import { MeridianError, ValidationError, type FieldError } from '../../shared/errors';
 import { SAGA_ERRORS } from '../../shared/saga';
 
 // Names are set explicitly (not only from the class name) because the saga's Catch matches the
@@ -20,7 +20,7 @@ export class OutOfStockError extends MeridianError {
 
 /** A hold to commit is gone (it expired and was swept); the saga compensates. */
 export class ReservationExpiredError extends MeridianError {
-  override readonly name = 'ReservationExpiredError';
+  override readonly name = SAGA_ERRORS.reservationExpired;
   readonly kind = 'conflict';
   readonly code = 'RESERVATION_EXPIRED';
   constructor(
@@ -78,5 +78,16 @@ export class VersionConflictError extends MeridianError {
   readonly code = 'VERSION_CONFLICT';
   constructor(sku: string, expected: number, actual: number) {
     super(`the allocation of ${sku} is at version ${actual}, not the expected ${expected}`);
+  }
+}
+
+/**
+ * A saga step was invoked with input that breaks the saga contract. It is a ValidationError and keeps
+ * that errorType after minification, so the saga never retries an input that cannot get better.
+ */
+export class InvalidStepInputError extends ValidationError {
+  override readonly name = 'ValidationError';
+  constructor(what: string, fields: readonly FieldError[]) {
+    super(`${what} is invalid`, fields);
   }
 }

@@ -38,6 +38,13 @@ export interface ReservationRecord {
   readonly orderId: string;
   readonly region: string;
   readonly lines: readonly SkuQuantity[];
+  /**
+   * The order's correlation id, so work done without the saga's input (the expiry sweeper) carries it.
+   * Absent on records written before it was stored.
+   */
+  readonly correlationId?: string;
+  /** Set by the store on read: identifies the stored version, so a later write can be conditioned on it. */
+  readonly revision?: string;
 }
 
 /** A hold the sweeper found expired, identified exactly enough to release it conditionally. */

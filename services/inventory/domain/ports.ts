@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/clock';
 import type { EventPublisher } from '../../shared/events';
-import type { Allocation, Hold, ReservationRecord } from './model';
+import type { Allocation, Hold, ReservationRecord, SkuQuantity } from './model';
 
 /** Outcome of one conditional write: applied, or its condition did not hold (re-read and decide). */
 export type WriteOutcome = 'applied' | 'condition_failed';
@@ -34,7 +34,7 @@ export interface AllocationStore {
   commitHold(sku: string, orderId: string, now: number): Promise<WriteOutcome>;
   /** Removes the order's hold and returns its units to `available`, if the hold is still exactly `expected`. */
   releaseHold(sku: string, orderId: string, expected: Hold, now: number): Promise<WriteOutcome>;
-  /** Removes a COMMITTED hold without returning its units (they have shipped), if it is still exactly `expected`. */
+  /** Removes a hold without returning its units (they have shipped), if it is still exactly `expected`. */
   settleHold(sku: string, orderId: string, expected: Hold, now: number): Promise<WriteOutcome>;
   /**
    * Sets the free units of this region's allocation, creating it (with no holds) when missing.
@@ -53,6 +53,16 @@ export interface AllocationStore {
   getReservationRecord(orderId: string): Promise<ReservationRecord | undefined>;
   /** Forgets the order's reservation record in this region (idempotent). */
   deleteReservationRecord(orderId: string): Promise<void>;
+  /**
+   * Replaces the lines of `record` (as read, with its `revision`) by `lines`, deleting the record when
+   * `lines` is empty. Conditioned on the record being unchanged since that read, so a reservation
+   * re-written meanwhile (a retried reserve step) is never trimmed by a stale view.
+   */
+  replaceReservationLines(
+    record: ReservationRecord,
+    lines: readonly SkuQuantity[],
+    now: number,
+  ): Promise<WriteOutcome>;
 }
 
 /** What every inventory use case is built from. */

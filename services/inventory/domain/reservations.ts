@@ -93,7 +93,10 @@ export class ReserveStock {
     const lines = aggregateLines(order);
     const now = clock.now();
     // The record first: every hold is then findable by order id when OrderFulfilled arrives.
-    await store.putReservationRecord({ orderId: order.orderId, region: store.region, lines }, now);
+    await store.putReservationRecord(
+      { orderId: order.orderId, region: store.region, lines, correlationId: order.correlationId },
+      now,
+    );
 
     const expiries: number[] = [];
     for (const line of lines) {

@@ -2,17 +2,22 @@ import { AllocationNotOwnedError, StockContentionError } from './errors';
 import type { SkuQuantity } from './model';
 import type { InventoryDeps } from './ports';
 
-/** Result of settling an order: units that left for good, and HELD holds left untouched. */
+/** Result of settling an order: every unit that left for good. */
 export interface SettleResult {
+  /** Every hold removed for good, COMMITTED or HELD. */
   readonly settled: readonly SkuQuantity[];
-  /** SKUs whose hold was still HELD (never committed); left to the saga's compensation or the sweeper. */
-  readonly stillHeld: readonly string[];
+  /**
+   * Of those, the holds that were still HELD (never committed). The order is fulfilled, so their units
+   * shipped too; left in place, the sweeper would later hand them back to `available` and oversell.
+   */
+  readonly settledUncommitted: readonly SkuQuantity[];
 }
 
 /**
- * Settles a fulfilled order: its COMMITTED holds on this region's allocations are removed without
- * returning units to `available` — the units have shipped. Each removal is conditioned on the exact
- * hold read, so a concurrent release cannot make a unit vanish twice.
+ * Settles a fulfilled order: its holds on this region's allocations — COMMITTED, and HELD ones whose
+ * commit never landed — are removed without returning units to `available`: the units have shipped.
+ * Each removal is conditioned on the exact hold read, so a concurrent release or sweep cannot make a
+ * unit vanish twice. Once every hold is settled the order's reservation record goes too.
  */
 export class SettleOrder {
   constructor(
@@ -23,30 +28,38 @@ export class SettleOrder {
   async execute(orderId: string): Promise<SettleResult> {
     const { store, clock } = this.deps;
     const record = await store.getReservationRecord(orderId);
-    if (!record) return { settled: [], stillHeld: [] };
+    if (!record) return { settled: [], settledUncommitted: [] };
     const now = clock.now();
     const settled: SkuQuantity[] = [];
-    const stillHeld: string[] = [];
+    const settledUncommitted: SkuQuantity[] = [];
     for (const line of record.lines) {
       const outcome = await this.settle(orderId, line.sku, now);
-      if (outcome === 'held') stillHeld.push(line.sku);
-      else if (outcome > 0) settled.push({ sku: line.sku, quantity: outcome });
+      if (!outcome) continue;
+      settled.push({ sku: line.sku, quantity: outcome.quantity });
+      if (outcome.state === 'HELD') settledUncommitted.push({ sku: line.sku, quantity: outcome.quantity });
     }
-    if (stillHeld.length === 0) await store.deleteReservationRecord(orderId);
-    return { settled, stillHeld };
+    await store.deleteReservationRecord(orderId);
+    return { settled, settledUncommitted };
   }
 
-  private async settle(orderId: string, sku: string, now: number): Promise<number | 'held'> {
+  /** Settles the order's hold on `sku`; undefined when it has none there. */
+  private async settle(
+    orderId: string,
+    sku: string,
+    now: number,
+  ): Promise<{ quantity: number; state: 'HELD' | 'COMMITTED' } | undefined> {
     const { store } = this.deps;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
       const current = await store.getAllocation(sku);
       const hold = current?.holds[orderId];
-      if (!current || !hold) return 0;
+      if (!current || !hold) return undefined;
       if (current.ownerRegion !== store.region) {
         throw new AllocationNotOwnedError(sku, store.region, current.ownerRegion);
       }
-      if (hold.state === 'HELD') return 'held';
-      if ((await store.settleHold(sku, orderId, hold, now)) === 'applied') return hold.quantity;
+      if ((await store.settleHold(sku, orderId, hold, now)) === 'applied') {
+        return { quantity: hold.quantity, state: hold.state };
+      }
+      // The hold changed under us (committed meanwhile, or swept): read it again.
     }
     throw new StockContentionError(sku, this.maxAttempts);
   }

@@ -53,6 +53,29 @@ function routeSku(event: APIGatewayProxyEvent): string | undefined {
   }
 }
 
+const correlationIds = new WeakMap<object, string>();
+
+/**
+ * The request's correlation id, normalised: the client's `x-correlation-id` when well-formed, else a
+ * new one. Memoized per event, so the logger and tracer (through `instrumented`), the response header
+ * and the events all carry the same id. Never throws: a header repeated with different values counts
+ * as malformed (the id is optional; the request must not fail over it).
+ */
+export function requestCorrelationId(event: APIGatewayProxyEvent): string {
+  let id = correlationIds.get(event);
+  if (!id) {
+    let sent: string | undefined;
+    try {
+      sent = header(event, CORRELATION_HEADER);
+    } catch {
+      sent = undefined;
+    }
+    id = correlationIdFrom(sent);
+    correlationIds.set(event, id);
+  }
+  return id;
+}
+
 function fieldErrorsOf(schema: z.ZodType, input: unknown, prefix?: string): FieldError[] {
   const result = schema.safeParse(input);
   if (result.success) return [];
@@ -71,7 +94,7 @@ export function buildApiHandler(deps: {
   readonly metrics: Metrics;
 }) {
   return async (event: APIGatewayProxyEvent, _context?: Context): Promise<APIGatewayProxyResult> => {
-    const correlationId = correlationIdFrom(header(event, CORRELATION_HEADER));
+    const correlationId = requestCorrelationId(event);
     const headers: Record<string, string> = { [CORRELATION_HEADER]: correlationId };
     try {
       const sku = routeSku(event);

@@ -1,9 +1,9 @@
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
-import { validate } from '../../shared/http';
-import { stepInputSchema } from '../../shared/saga';
-import { OutOfStockError, ReservationExpiredError } from '../domain/errors';
+import { toFieldErrors } from '../../shared/http';
+import { stepInputSchema, type StepInput } from '../../shared/saga';
+import { InvalidStepInputError, OutOfStockError, ReservationExpiredError } from '../domain/errors';
 import type { CommitStock, ReleaseStock, ReserveStock } from '../domain/reservations';
 
 /** Logging and metrics every step handler uses. */
@@ -12,13 +12,20 @@ export interface StepObservability {
   readonly metrics: Metrics;
 }
 
+/** Validates a step's input; a broken one is an `InvalidStepInputError` (errorType `ValidationError`). */
+function stepInput(event: unknown): StepInput {
+  const parsed = stepInputSchema.safeParse(event);
+  if (!parsed.success) throw new InvalidStepInputError('step input', toFieldErrors(parsed.error));
+  return parsed.data;
+}
+
 /** Reason recorded on a release when the saga gives none. */
 const DEFAULT_RELEASE_REASON = 'COMPENSATION';
 
 /** Saga step "reserve stock": `{ order }` → `{ reservedUntil }`; throws OutOfStockError when short. */
 export function buildReserveStockHandler(deps: StepObservability & { readonly reserveStock: ReserveStock }) {
   return async (event: unknown, _context?: Context): Promise<{ reservedUntil: string }> => {
-    const { order } = validate(stepInputSchema, event, 'step input');
+    const { order } = stepInput(event);
     try {
       const result = await deps.reserveStock.execute(order);
       deps.metrics.addMetric('StockReservations', MetricUnit.Count, 1);
@@ -49,7 +56,7 @@ export function buildCommitStockHandler(deps: StepObservability & { readonly com
     event: unknown,
     _context?: Context,
   ): Promise<{ committed: { sku: string; quantity: number }[] }> => {
-    const { order } = validate(stepInputSchema, event, 'step input');
+    const { order } = stepInput(event);
     try {
       const result = await deps.commitStock.execute(order);
       deps.logger.info('stock committed', { orderId: order.orderId, lines: result.lines });
@@ -70,7 +77,7 @@ export function buildReleaseStockHandler(deps: StepObservability & { readonly re
     event: unknown,
     _context?: Context,
   ): Promise<{ released: { sku: string; quantity: number }[] }> => {
-    const { order, reason } = validate(stepInputSchema, event, 'step input');
+    const { order, reason } = stepInput(event);
     const result = await deps.releaseStock.execute(
       order,
       reason?.trim() ? reason.slice(0, 500) : DEFAULT_RELEASE_REASON,

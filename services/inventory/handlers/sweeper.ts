@@ -10,7 +10,11 @@ export function sweepCorrelationId(event: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/** Scheduled sweep of expired holds in this region; returns its counts. */
+/**
+ * Scheduled sweep of expired holds in this region; returns its counts. The sweep's own correlation id
+ * (`sweep:<schedule event id>`) tags its logs; each `StockReleased` carries its order's correlation id,
+ * falling back to the sweep's only for a reservation recorded without one.
+ */
 export function buildSweepHandler(deps: {
   readonly sweepExpired: SweepExpiredHolds;
   readonly logger: Logger;

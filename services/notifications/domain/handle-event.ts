@@ -11,6 +11,8 @@ import {
 } from './templates';
 
 export interface HandleEventDeps {
+  /** This region: only events produced here are acted on. */
+  readonly region: string;
   readonly notifier: CustomerNotifier;
   readonly alerter: OpsAlerter;
   readonly processed: ProcessedEventStore;
@@ -53,11 +55,21 @@ type Plan =
  * Turns domain events into ops alerts (OrderFailed, ShipmentFailed, StockReservationFailed) and
  * customer messages (PaymentDeclined), once per event id. Other types, and events of a known type
  * whose data does not match its schema, are ignored (reported, never thrown: a retry cannot fix them).
+ *
+ * Only events of this region are acted on. Events are replicated to every region for visibility, and
+ * dedupe marks are per region, so acting on a peer's event would alert ops and message the customer
+ * once per region; the producing region's own notifications function sends them, once.
  */
 export async function handleDomainEvent(
   deps: HandleEventDeps,
   event: EventEnvelope,
 ): Promise<HandleEventResult> {
+  if (event.region !== deps.region) {
+    return {
+      outcome: 'ignored',
+      reason: `replicated from ${event.region}: notified there, not in ${deps.region}`,
+    };
+  }
   const plan = planFor(event);
   if (plan.kind === 'ignore') return { outcome: 'ignored', reason: plan.reason };
 

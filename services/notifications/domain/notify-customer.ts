@@ -1,16 +1,27 @@
 import { z } from 'zod';
 import { consumeOnce, createEvent, type EventEnvelope, type ProcessedEventStore } from '../../shared/events';
 import { sagaOrderSchema } from '../../shared/saga';
+import { OrderHomedElsewhereError } from './errors';
 import type { CustomerChannel, CustomerNotifier } from './ports';
 import { renderCustomerMessage } from './templates';
 
 const emailSchema = z.email();
 
+/** Longest reason kept (message rendering bounds it further for customers). */
+const MAX_REASON = 2000;
+
 /** Input of the saga's notify step. */
 export const notifyInputSchema = z.object({
   order: sagaOrderSchema,
   template: z.enum(['order-fulfilled', 'order-cancelled', 'order-failed']),
-  reason: z.string().max(2000).optional(),
+  /**
+   * Why the order ended so. The saga may pass a whole Lambda error Cause (JSON with a stack trace, any
+   * length): it is accepted and bounded, never rejected — a compensation path must not fail on its reason.
+   */
+  reason: z
+    .string()
+    .transform((r) => r.slice(0, MAX_REASON))
+    .optional(),
 });
 export type NotifyInput = z.infer<typeof notifyInputSchema>;
 
@@ -33,9 +44,14 @@ export const NOTIFY_CONSUMER = 'notify';
 /**
  * Sends the customer the saga's final message, once per (order, template): by e-mail when the order
  * has an address, else through the customer topic. A retried step finds its mark and sends nothing.
+ * Only the order's home region sends: dedupe marks are per region, so a second region acting on the
+ * same order would send the customer a second message. Elsewhere it throws `OrderHomedElsewhereError`.
  */
 export async function notifyCustomer(deps: NotifyDeps, input: NotifyInput): Promise<NotifyResult> {
   const { order, template, reason } = input;
+  if (order.homeRegion !== deps.region) {
+    throw new OrderHomedElsewhereError(order.orderId, order.homeRegion, deps.region);
+  }
   // An address SES would reject must not fail the step on every retry: such customers get the topic.
   const email = order.email && emailSchema.safeParse(order.email).success ? order.email : undefined;
   const channel: CustomerChannel = email ? 'email' : 'sns';

@@ -6,7 +6,10 @@ const keyOf = (key: string) => ({ pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' })
 
 /**
  * Idempotency-Key records in the orders table (pk IDEMPOTENCY#<key>), expiring by TTL on `expiresAt`.
- * TTL deletion lags by hours, so the claim treats an expired record as absent.
+ * TTL deletion lags by hours, so the claim treats an expired record as absent — but only one this
+ * region owns: a record is written by its `ownerRegion` alone (single writer), so another region's
+ * expired record is never overwritten; it is returned as the existing record (replay or 422 by its
+ * fingerprint) until TTL removes it.
  */
 export class DynamoIdempotencyStore implements IdempotencyStore {
   constructor(
@@ -30,8 +33,8 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
               ...record,
               updatedAt: record.createdAt,
             },
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-            ExpressionAttributeValues: { ':now': nowEpochSeconds },
+            ConditionExpression: 'attribute_not_exists(pk) OR (expiresAt < :now AND ownerRegion = :me)',
+            ExpressionAttributeValues: { ':now': nowEpochSeconds, ':me': record.ownerRegion },
           }),
         );
         return { claimed: true };

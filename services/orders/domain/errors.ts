@@ -1,5 +1,9 @@
-import { MeridianError } from '../../shared/errors';
+import { MeridianError, ValidationError, type FieldError } from '../../shared/errors';
 import { SAGA_ERRORS } from '../../shared/saga';
+
+// Every name is pinned to a string literal (or its SAGA_ERRORS constant), not left to the base class's
+// `new.target.name`: the saga's Retry/Catch match the Lambda errorType, and a minifying bundler renames
+// classes. Errors only the API sees are pinned too, so no class is left to chance.
 
 /** No order has this id (in this region's replica). */
 export class OrderNotFoundError extends MeridianError {
@@ -7,6 +11,7 @@ export class OrderNotFoundError extends MeridianError {
   readonly code = 'ORDER_NOT_FOUND';
   constructor(orderId: string) {
     super(`order ${orderId} not found`);
+    this.name = 'OrderNotFoundError';
   }
 }
 
@@ -18,6 +23,7 @@ export class IdempotencyKeyReusedError extends MeridianError {
     super('this Idempotency-Key was already used with a different request body', [
       { path: 'headers.Idempotency-Key', message: 'already used with a different request body' },
     ]);
+    this.name = 'IdempotencyKeyReusedError';
   }
 }
 
@@ -27,6 +33,7 @@ export class OrderNotCancellableError extends MeridianError {
   readonly code = 'ORDER_NOT_CANCELLABLE';
   constructor(orderId: string, status: string) {
     super(`order ${orderId} is ${status} and can no longer be cancelled`);
+    this.name = 'OrderNotCancellableError';
   }
 }
 
@@ -39,7 +46,6 @@ export class OrderCancelledError extends MeridianError {
   readonly code = 'ORDER_CANCELLED';
   constructor(orderId: string, requested: string) {
     super(`order ${orderId} is being cancelled; refusing to move it to ${requested}`);
-    // Pinned rather than derived from the class name, so a minifying bundler cannot break the saga's Catch.
     this.name = SAGA_ERRORS.orderCancelled;
   }
 }
@@ -60,6 +66,7 @@ export class OrderHomedElsewhereError extends MeridianError {
   readonly code = 'ORDER_HOMED_ELSEWHERE';
   constructor(orderId: string, ownerRegion: string, region: string) {
     super(`order ${orderId} is owned by ${ownerRegion}; ${region} may not write it`);
+    this.name = SAGA_ERRORS.orderHomedElsewhere;
   }
 }
 
@@ -69,6 +76,7 @@ export class OrderUpdateConflictError extends MeridianError {
   readonly code = 'ORDER_UPDATE_CONFLICT';
   constructor(orderId: string) {
     super(`order ${orderId} changed concurrently; retry the request`);
+    this.name = 'OrderUpdateConflictError';
   }
 }
 
@@ -78,5 +86,16 @@ export class InvalidCursorError extends MeridianError {
   readonly code = 'VALIDATION_FAILED';
   constructor(reason: string) {
     super('request is invalid', [{ path: 'queryStringParameters.cursor', message: reason }]);
+    this.name = 'InvalidCursorError';
+  }
+}
+
+/**
+ * A saga step was invoked with input that breaks the saga contract. It is a ValidationError and keeps
+ * that errorType after minification, so the saga never retries an input that cannot get better.
+ */
+export class InvalidStepInputError extends ValidationError {
+  constructor(what: string, fields: readonly FieldError[]) {
+    super(`${what} is invalid`, fields); // name stays 'ValidationError' (pinned in shared/errors.ts)
   }
 }

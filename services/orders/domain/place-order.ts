@@ -1,7 +1,9 @@
 import type { Clock } from '../../shared/clock';
+import { ValidationError, type FieldError } from '../../shared/errors';
 import type { EventPublisher } from '../../shared/events';
 import { canonicalJson, deterministicId, sha256Hex } from '../../shared/ids';
 import { toMinorUnits } from '../../shared/money';
+import { sagaInputSchema, type SagaInput } from '../../shared/saga';
 import { IdempotencyKeyReusedError } from './errors';
 import { toSagaInput, type Order, type OrderRequest } from './order';
 import { orderPlaced } from './order-events';
@@ -61,6 +63,9 @@ export class PlaceOrder {
     const now = deps.clock.now();
     const createdAt = new Date(now).toISOString();
     const candidateId = deterministicId('ord_', cmd.idempotencyKey, fingerprint);
+    const draft = newOrder(candidateId, cmd, deps.region, createdAt);
+    // Before anything is written: an order the saga would refuse must never be acknowledged.
+    assertStartable(toSagaInput(draft, cmd.request));
 
     const claim = await deps.idempotency.claim(
       {
@@ -76,7 +81,7 @@ export class PlaceOrder {
     if (!claim.claimed && claim.existing.fingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
     const orderId = claim.claimed ? candidateId : claim.existing.orderId;
 
-    const { created, order } = await deps.orders.create(newOrder(orderId, cmd, deps.region, createdAt));
+    const { created, order } = await deps.orders.create({ ...draft, orderId });
 
     // Past PENDING/CANCELLING the saga has moved the order, so it was started (and OrderPlaced published).
     if (order.status === 'PENDING' || order.status === 'CANCELLING') {
@@ -112,4 +117,29 @@ function newOrder(orderId: string, cmd: PlaceOrderCommand, region: string, creat
     correlationId: cmd.correlationId,
     idempotencyKey: cmd.idempotencyKey,
   };
+}
+
+/**
+ * Refuses a request whose order the saga contract (`sagaInputSchema`) would reject, naming the body
+ * fields at fault. The API schema already rules these out; this keeps the invariant in the domain.
+ */
+function assertStartable(input: SagaInput): void {
+  const result = sagaInputSchema.safeParse(input);
+  if (result.success) return;
+  const fields: FieldError[] = result.error.issues.map((issue) => ({
+    path: bodyPath(issue.path),
+    message: `not accepted by the order saga: ${issue.message}`,
+  }));
+  throw new ValidationError('request body is invalid', fields.slice(0, 50));
+}
+
+/** The request body path behind a saga input path (`order.lines.0.unitPriceMinor` → `lines.0.unitPrice`). */
+function bodyPath(path: readonly PropertyKey[]): string {
+  const [, field, index, lineField] = path.map(String);
+  if (field === 'lines' && index !== undefined) {
+    const name = lineField === 'unitPriceMinor' ? 'unitPrice' : lineField;
+    return name ? `lines.${index}.${name}` : `lines.${index}`;
+  }
+  if (field === 'totalMinor') return 'lines';
+  return field ?? '(root)';
 }

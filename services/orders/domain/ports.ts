@@ -16,8 +16,9 @@ export interface IdempotencyRecord {
 /** Port: Idempotency-Key records. */
 export interface IdempotencyStore {
   /**
-   * Writes `record` unless a live record for its key exists; returns the existing record otherwise.
-   * `nowEpochSeconds` lets an expired record (TTL deletion lags) count as absent.
+   * Writes `record` unless a record for its key exists; returns the existing record otherwise.
+   * `nowEpochSeconds` lets an expired record (TTL deletion lags) count as absent, but only when it is
+   * owned by `record.ownerRegion`: another region's record is never overwritten (single writer).
    */
   claim(
     record: IdempotencyRecord,

@@ -8,7 +8,7 @@ import {
   RouteNotFoundError,
   ValidationError,
 } from '../../shared/errors';
-import { errorResponse, header, json, parseJsonBody } from '../../shared/http';
+import { MAX_BODY_BYTES, errorResponse, header, json, parseJsonBody, rawBody } from '../../shared/http';
 import { CORRELATION_HEADER, correlationIdFrom } from '../../shared/observability';
 import { DEFAULT_CANCEL_REASON, type CancelOrder } from '../domain/cancel-order';
 import type { CheckHealth } from '../domain/check-health';
@@ -66,11 +66,19 @@ const correlationIds = new WeakMap<object, string>();
 /**
  * The request's correlation id: the client's `x-correlation-id` when well-formed, else a new one.
  * Memoized per event so the logger (via `instrumented`) and the handler agree on a generated id.
+ * Never throws: a header sent twice with different values counts as malformed, since the correlation
+ * id is optional and a request must not fail (or escape the handler) over it.
  */
 export function requestCorrelationId(event: APIGatewayProxyEvent): string {
   let id = correlationIds.get(event);
   if (!id) {
-    id = correlationIdFrom(header(event, CORRELATION_HEADER));
+    let sent: string | undefined;
+    try {
+      sent = header(event, CORRELATION_HEADER);
+    } catch {
+      sent = undefined;
+    }
+    id = correlationIdFrom(sent);
     correlationIds.set(event, id);
   }
   return id;
@@ -238,8 +246,19 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/** An absent or blank body means "no options" on routes whose body is optional. */
+/** Longest base64 text that can decode to at most MAX_BODY_BYTES. */
+const MAX_BASE64_CHARS = Math.ceil(MAX_BODY_BYTES / 3) * 4;
+
+/**
+ * An absent or blank body means "no options" on routes whose body is optional, whether it arrives as
+ * text or base64-encoded (API Gateway encodes bodies of binary media types). An oversized body counts
+ * as present, blank or not, so `parseJsonBody` refuses it with 413 before anything decodes it.
+ */
 function hasBody(event: APIGatewayProxyEvent): boolean {
   if (event.body == null || event.body === '') return false;
-  return event.isBase64Encoded || event.body.trim() !== '';
+  const oversized = event.isBase64Encoded
+    ? event.body.length > MAX_BASE64_CHARS
+    : Buffer.byteLength(event.body, 'utf8') > MAX_BODY_BYTES;
+  if (oversized) return true;
+  return rawBody(event).trim() !== '';
 }

@@ -10,6 +10,9 @@ import { CURRENCIES, CURRENCY_CODES, hasAtMostDecimals } from '../../shared/mone
 export const ORDER_ID_PATTERN = /^ord_[0-9A-Z]{26}$/;
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;
 export const MAX_LINES = 50;
+/** Smallest unit price: one hundredth, Meridian's minor unit (shared/money.ts). */
+export const MIN_UNIT_PRICE = 0.01;
+export const MAX_UNIT_PRICE = 1_000_000;
 
 const customerId = z
   .string()
@@ -26,11 +29,16 @@ const line = z.strictObject({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .max(1000, 'must be at most 1000'),
+  // At least one hundredth: a positive price below it (1e-9) would round to 0 minor units, a zero total
+  // the saga contract (sagaOrderSchema: unitPriceMinor > 0) refuses.
   unitPrice: z
     .number()
-    .gt(0, 'must be greater than 0')
-    .max(1_000_000, 'must be at most 1000000')
-    .refine((v) => v > 1_000_000 || hasAtMostDecimals(v, 2), 'must have at most 2 decimal places'),
+    .min(MIN_UNIT_PRICE, `must be at least ${MIN_UNIT_PRICE}`)
+    .max(MAX_UNIT_PRICE, `must be at most ${MAX_UNIT_PRICE}`)
+    .refine(
+      (v) => v < MIN_UNIT_PRICE || v > MAX_UNIT_PRICE || hasAtMostDecimals(v, 2),
+      'must have at most 2 decimal places',
+    ),
 });
 
 /** Body of POST /orders. */

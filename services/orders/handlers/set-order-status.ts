@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import { MeridianError } from '../../shared/errors';
-import { validate } from '../../shared/http';
+import { toFieldErrors } from '../../shared/http';
 import { setStatusInputSchema, type OrderStatus } from '../../shared/saga';
+import { InvalidStepInputError } from '../domain/errors';
 import type { SetOrderStatus } from '../domain/set-order-status';
 
 export interface SetOrderStatusHandlerDeps {
@@ -19,7 +20,11 @@ export function buildSetOrderStatusHandler(
   deps: SetOrderStatusHandlerDeps,
 ): (event: unknown) => Promise<{ orderId: string; status: OrderStatus }> {
   return async (event) => {
-    const input = validate(setStatusInputSchema, event, 'set-status input');
+    const parsed = setStatusInputSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new InvalidStepInputError('set-status input', toFieldErrors(parsed.error));
+    }
+    const input = parsed.data;
     try {
       const result = await deps.setOrderStatus.execute(input);
       deps.logger.info('order status set', { orderId: result.orderId, status: result.status });

@@ -2,7 +2,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { isConditionalCheckFailed } from '../../shared/errors';
 import { PaymentOwnershipError } from '../domain/errors';
 import type { PaymentPatch, PaymentRecord, PaymentStatus } from '../domain/payment';
-import type { BeginAuthorization, PaymentRepository } from '../domain/ports';
+import type { BeginAuthorization, PaymentRepository, VoidUncharged } from '../domain/ports';
 
 export interface DynamoPaymentRepositoryProps {
   readonly client: DynamoDBDocumentClient;
@@ -63,13 +63,17 @@ export class DynamoPaymentRepository implements PaymentRepository {
             'ownerRegion = if_not_exists(ownerRegion, :region)',
             'createdAt = if_not_exists(createdAt, :now)',
           ].join(', '),
-          ConditionExpression: 'attribute_not_exists(pk) OR ownerRegion = :region',
+          // A compensated record is left alone: the step that finds it must stand down, not charge.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (ownerRegion = :region AND NOT (#status IN (:voided, :refunded)))',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':token': input.taskToken,
             ':now': now,
             ':orderId': input.orderId,
             ':authorizing': 'AUTHORIZING',
+            ':voided': 'VOIDED',
+            ':refunded': 'REFUNDED',
             ':amount': input.amountMinor,
             ':currency': input.currency,
             ':correlationId': input.correlationId,
@@ -81,14 +85,17 @@ export class DynamoPaymentRepository implements PaymentRepository {
       return toRecord(result.Attributes ?? {});
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
-      const existing = await this.get(input.orderId);
+    }
+    const existing = await this.get(input.orderId);
+    if (!existing || existing.ownerRegion !== this.props.region) {
       throw new PaymentOwnershipError(input.orderId, existing?.ownerRegion ?? 'unknown', this.props.region);
     }
+    return existing; // compensated: returned as it stands
   }
 
-  async attachCharge(orderId: string, chargeId: string): Promise<void> {
+  async attachCharge(orderId: string, chargeId: string): Promise<PaymentRecord> {
     try {
-      await this.props.client.send(
+      const result = await this.props.client.send(
         new UpdateCommand({
           TableName: this.props.tableName,
           Key: key(orderId),
@@ -100,15 +107,58 @@ export class DynamoPaymentRepository implements PaymentRepository {
             ':now': new Date(this.now()).toISOString(),
             ':region': this.props.region,
           },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return toRecord(result.Attributes ?? {});
     } catch (err) {
       if (!isConditionalCheckFailed(err)) throw err;
       const existing = await this.get(orderId);
-      if (existing?.chargeId === chargeId) return;
+      if (existing?.chargeId === chargeId && existing.ownerRegion === this.props.region) return existing;
       throw new Error(
         `payment of order ${orderId} holds charge ${existing?.chargeId ?? '(none)'} (owner ${existing?.ownerRegion ?? '(none)'}); refusing to attach ${chargeId}`,
       );
+    }
+  }
+
+  async voidUncharged(input: VoidUncharged): Promise<PaymentRecord | undefined> {
+    const now = new Date(this.now()).toISOString();
+    try {
+      const result = await this.props.client.send(
+        new UpdateCommand({
+          TableName: this.props.tableName,
+          Key: key(input.orderId),
+          UpdateExpression: [
+            'SET #status = :voided, updatedAt = :now',
+            'orderId = if_not_exists(orderId, :orderId)',
+            'amountMinor = if_not_exists(amountMinor, :amount)',
+            'currency = if_not_exists(currency, :currency)',
+            'correlationId = if_not_exists(correlationId, :correlationId)',
+            'ownerRegion = if_not_exists(ownerRegion, :region)',
+            'createdAt = if_not_exists(createdAt, :now)',
+          ].join(', '),
+          // Absent (the step never got this far), or started without a charge recorded. Once a charge id is
+          // on the record, compensation must give that charge back instead.
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (ownerRegion = :region AND #status = :authorizing AND attribute_not_exists(chargeId))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':voided': 'VOIDED',
+            ':authorizing': 'AUTHORIZING',
+            ':now': now,
+            ':orderId': input.orderId,
+            ':amount': input.amountMinor,
+            ':currency': input.currency,
+            ':correlationId': input.correlationId,
+            ':region': this.props.region,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toRecord(result.Attributes ?? {});
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return undefined;
+      throw err;
     }
   }
 

@@ -1,6 +1,9 @@
 import { MeridianError } from '../../shared/errors';
 import { SAGA_ERRORS } from '../../shared/saga';
 
+// Every class sets `name` as a string literal: the saga's Catch clauses and the logs match on it, and a
+// bundler that minifies class names would otherwise turn `new.target.name` into `e` or `t`.
+
 /** The provider declined the charge; the saga routes on this name to compensate. */
 export class PaymentDeclinedError extends MeridianError {
   override readonly name = SAGA_ERRORS.paymentDeclined;
@@ -17,6 +20,7 @@ export class PaymentDeclinedError extends MeridianError {
 
 /** This region may not write the order's payment (single writer per item). */
 export class PaymentOwnershipError extends MeridianError {
+  override readonly name = 'PaymentOwnershipError';
   readonly kind = 'conflict';
   readonly code = 'PAYMENT_NOT_OWNED';
   constructor(
@@ -30,6 +34,7 @@ export class PaymentOwnershipError extends MeridianError {
 
 /** No payment record exists for the order. */
 export class PaymentNotFoundError extends MeridianError {
+  override readonly name = 'PaymentNotFoundError';
   readonly kind = 'not_found';
   readonly code = 'PAYMENT_NOT_FOUND';
   constructor(readonly orderId: string) {
@@ -39,6 +44,7 @@ export class PaymentNotFoundError extends MeridianError {
 
 /** The payment is not in a state that allows capture (it is not authorized). */
 export class PaymentNotCapturableError extends MeridianError {
+  override readonly name = 'PaymentNotCapturableError';
   readonly kind = 'conflict';
   readonly code = 'PAYMENT_NOT_CAPTURABLE';
   constructor(
@@ -51,6 +57,7 @@ export class PaymentNotCapturableError extends MeridianError {
 
 /** The authorization step was invoked without `.waitForTaskToken`. */
 export class MissingTaskTokenError extends MeridianError {
+  override readonly name = 'MissingTaskTokenError';
   readonly kind = 'validation';
   readonly code = 'TASK_TOKEN_MISSING';
   constructor() {
@@ -62,18 +69,21 @@ export class MissingTaskTokenError extends MeridianError {
 
 /** The webhook carries no signature header. */
 export class SignatureMissingError extends MeridianError {
+  override readonly name = 'SignatureMissingError';
   readonly kind = 'unauthorized';
   readonly code = 'SIGNATURE_MISSING';
 }
 
 /** The signature header is malformed or no signature in it matches the body. */
 export class SignatureInvalidError extends MeridianError {
+  override readonly name = 'SignatureInvalidError';
   readonly kind = 'unauthorized';
   readonly code = 'SIGNATURE_INVALID';
 }
 
 /** The signature is authentic but its timestamp is outside the tolerance (a replay, or a skewed clock). */
 export class SignatureExpiredError extends MeridianError {
+  override readonly name = 'SignatureExpiredError';
   readonly kind = 'unauthorized';
   readonly code = 'SIGNATURE_EXPIRED';
 }

@@ -9,6 +9,14 @@ export const PAYMENT_STATUSES = [
 ] as const;
 export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
+/** Statuses compensation leaves a payment in: from here on, no charge may hold money for the order. */
+export const COMPENSATED_STATUSES: readonly PaymentStatus[] = ['VOIDED', 'REFUNDED'];
+
+/** True when compensation has closed the payment (VOIDED or REFUNDED). */
+export function isCompensated(status: string | undefined): boolean {
+  return COMPENSATED_STATUSES.some((s) => s === status);
+}
+
 /** The payment record of one order (`pk=PAYMENT#<orderId>, sk=PAYMENT`), written only by its owner region. */
 export interface PaymentRecord {
   readonly orderId: string;

@@ -3,8 +3,9 @@ import { createEvent, type EventPublisher } from '../../shared/events';
 import { fromMinorUnits } from '../../shared/money';
 import type { StepInput } from '../../shared/saga';
 import { PaymentOwnershipError } from './errors';
-import { chargeKey, refundKey, type PaymentStatus } from './payment';
+import { chargeKey, type PaymentRecord, type PaymentStatus } from './payment';
 import type { PaymentProvider, PaymentRepository } from './ports';
+import { releaseCharge } from './release-charge';
 
 export interface RefundPaymentDeps {
   readonly repository: PaymentRepository;
@@ -21,69 +22,128 @@ export interface RefundPaymentResult {
   readonly refundedMinor?: number;
 }
 
-/** Statuses in which the order may hold money (or soon may: AUTHORIZING with a charge still pending). */
-const REFUNDABLE: readonly PaymentStatus[] = ['AUTHORIZING', 'AUTHORIZED', 'CAPTURED'];
+/** Statuses from which giving the charge back moves the record (VOIDED: a late charge found after the void). */
+const GIVE_BACK_FROM: readonly PaymentStatus[] = ['AUTHORIZING', 'AUTHORIZED', 'CAPTURED', 'VOIDED'];
+
+/** How many times compensation re-reads a payment that changed under it before letting the saga retry. */
+const MAX_ROUNDS = 3;
 
 /**
  * The saga's payment compensation: refunds a captured charge, voids an authorized or still-pending one
- * (so a late authorization cannot hold money for a failed order), and does nothing when there is nothing
- * to give back. Idempotent; never throws for "nothing to refund".
+ * (so a late authorization cannot hold money for a failed order), and — when there is no charge yet —
+ * closes the payment as VOIDED (creating the record if the authorization step never wrote it), so a
+ * stalled or late authorization step stands down instead of charging. Idempotent; never throws for
+ * "nothing to refund".
  */
 export class RefundPayment {
   constructor(private readonly deps: RefundPaymentDeps) {}
 
   async execute(input: StepInput): Promise<RefundPaymentResult> {
-    const { orderId, correlationId } = input.order;
-    const { repository, provider } = this.deps;
-    const record = await repository.get(orderId);
-    if (!record) return { outcome: 'NOTHING_TO_REFUND' };
-    if (record.ownerRegion !== this.deps.region) {
-      throw new PaymentOwnershipError(orderId, record.ownerRegion, this.deps.region);
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      const result = await this.attempt(input);
+      if (result) return result;
     }
-    if (record.status === 'REFUNDED' && record.chargeId) {
-      const refundedMinor = record.refundedMinor ?? record.amountMinor;
-      // Re-published under its deterministic id, in case a previous attempt stopped before publishing.
-      await this.publishRefunded(orderId, correlationId, record.chargeId, refundedMinor, record.currency);
-      return { outcome: 'REFUNDED', chargeId: record.chargeId, refundedMinor };
-    }
-    if (record.status === 'VOIDED')
-      return { outcome: 'VOIDED', ...(record.chargeId && { chargeId: record.chargeId }) };
-    if (!REFUNDABLE.includes(record.status)) return { outcome: 'NOTHING_TO_REFUND' };
+    throw new Error(
+      `payment of order ${input.order.orderId} changed under compensation ${MAX_ROUNDS} times; retry`,
+    );
+  }
 
-    // The step may have stopped between creating the charge and recording its id: ask the provider.
-    const chargeId =
-      record.chargeId ?? (await provider.findChargeByIdempotencyKey(chargeKey(orderId)))?.chargeId;
-    if (!chargeId) return { outcome: 'NOTHING_TO_REFUND' };
-    const current = await provider.getCharge(chargeId);
-    if (current.status === 'declined') return { outcome: 'NOTHING_TO_REFUND', chargeId };
-
-    const charge = await provider.refund(chargeId, refundKey(orderId));
-    if (charge.status === 'refunded') {
-      const refundedMinor = charge.refundedMinor ?? charge.amountMinor;
-      await repository.transition(orderId, REFUNDABLE, 'REFUNDED', { chargeId, refundedMinor });
-      await this.publishRefunded(orderId, correlationId, chargeId, refundedMinor, charge.currency);
-      return { outcome: 'REFUNDED', chargeId, refundedMinor };
+  /** One pass over the payment as it stands; undefined when it changed under us and must be re-read. */
+  private async attempt(input: StepInput): Promise<RefundPaymentResult | undefined> {
+    const { order } = input;
+    const { repository, provider, region } = this.deps;
+    const record = await repository.get(order.orderId);
+    if (!record) {
+      // The authorization step never wrote here. Only the order's home region may write its payment.
+      if (order.homeRegion !== region) return { outcome: 'NOTHING_TO_REFUND' };
+      return this.closeUncharged(input);
     }
-    await repository.transition(orderId, REFUNDABLE, 'VOIDED', { chargeId });
-    return { outcome: 'VOIDED', chargeId };
+    if (record.ownerRegion !== region) {
+      throw new PaymentOwnershipError(order.orderId, record.ownerRegion, region);
+    }
+    switch (record.status) {
+      case 'DECLINED':
+        return { outcome: 'NOTHING_TO_REFUND' };
+      case 'REFUNDED': {
+        if (!record.chargeId) return { outcome: 'NOTHING_TO_REFUND' };
+        const refundedMinor = record.refundedMinor ?? record.amountMinor;
+        // Re-published under its deterministic id, in case a previous attempt stopped before publishing.
+        await this.publishRefunded(record, record.chargeId, refundedMinor);
+        return { outcome: 'REFUNDED', chargeId: record.chargeId, refundedMinor };
+      }
+      case 'VOIDED':
+      case 'AUTHORIZING': {
+        // The step may have stopped between creating the charge and recording its id — or, for a payment
+        // voided before it had a charge, a stalled step may have created one since: ask the provider.
+        const chargeId =
+          record.chargeId ?? (await provider.findChargeByIdempotencyKey(chargeKey(order.orderId)))?.chargeId;
+        if (chargeId) return this.giveBack(record, chargeId);
+        if (record.status === 'VOIDED') return { outcome: 'NOTHING_TO_REFUND' };
+        return this.closeUncharged(input);
+      }
+      case 'AUTHORIZED':
+      case 'CAPTURED':
+        if (!record.chargeId)
+          throw new Error(`payment of order ${order.orderId} is ${record.status} without a charge`);
+        return this.giveBack(record, record.chargeId);
+    }
+  }
+
+  /**
+   * No charge exists: close the payment as VOIDED (conditionally: absent, or AUTHORIZING without a charge
+   * id), so the authorization step — stalled or late — finds it closed and does not charge.
+   */
+  private async closeUncharged(input: StepInput): Promise<RefundPaymentResult | undefined> {
+    const { order } = input;
+    const closed = await this.deps.repository.voidUncharged({
+      orderId: order.orderId,
+      amountMinor: order.totalMinor,
+      currency: order.currency,
+      correlationId: order.correlationId,
+    });
+    // Lost a race (the step recorded a charge, a decision landed, the record appeared): read it again.
+    return closed ? { outcome: 'NOTHING_TO_REFUND' } : undefined;
+  }
+
+  private async giveBack(record: PaymentRecord, chargeId: string): Promise<RefundPaymentResult> {
+    const { orderId } = record;
+    const charge = await releaseCharge(this.deps.provider, orderId, chargeId);
+    switch (charge.status) {
+      case 'refunded': {
+        const refundedMinor = charge.refundedMinor ?? charge.amountMinor;
+        await this.deps.repository.transition(orderId, GIVE_BACK_FROM, 'REFUNDED', {
+          chargeId,
+          refundedMinor,
+        });
+        await this.publishRefunded(record, chargeId, refundedMinor);
+        return { outcome: 'REFUNDED', chargeId, refundedMinor };
+      }
+      case 'voided':
+        if (record.status !== 'VOIDED' || record.chargeId !== chargeId) {
+          await this.deps.repository.transition(orderId, GIVE_BACK_FROM, 'VOIDED', { chargeId });
+        }
+        return { outcome: 'VOIDED', chargeId };
+      default:
+        // Declined: it holds no money. (Pending, authorized and captured charges are never returned.)
+        return { outcome: 'NOTHING_TO_REFUND', chargeId };
+    }
   }
 
   private async publishRefunded(
-    orderId: string,
-    correlationId: string,
+    record: PaymentRecord,
     chargeId: string,
     refundedMinor: number,
-    currency: string,
   ): Promise<void> {
+    const { orderId } = record;
     await this.deps.publisher.publish([
       createEvent({
         type: 'PaymentRefunded',
         id: `${orderId}:PaymentRefunded`,
         source: 'meridian.payments',
         region: this.deps.region,
-        correlationId,
+        correlationId: record.correlationId,
         time: new Date(this.deps.clock.now()),
-        data: { orderId, chargeId, amount: fromMinorUnits(refundedMinor), currency },
+        data: { orderId, chargeId, amount: fromMinorUnits(refundedMinor), currency: record.currency },
       }),
     ]);
   }

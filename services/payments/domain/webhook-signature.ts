@@ -5,8 +5,11 @@ import { SignatureExpiredError, SignatureInvalidError, SignatureMissingError } f
 export interface VerifySignatureInput {
   /** The `Meridian-Signature` header as received. */
   readonly header: string | undefined;
-  /** The body exactly as received: the signature covers the bytes, not a re-serialisation. */
-  readonly rawBody: string;
+  /**
+   * The body bytes exactly as received (base64 bodies decoded to bytes, never through a UTF-8 string):
+   * the signature covers the bytes, not a re-serialisation or a lossy text decoding of them.
+   */
+  readonly rawBody: Uint8Array;
   readonly secret: string;
   readonly nowMs: number;
   /** Allowed clock difference, both directions. */

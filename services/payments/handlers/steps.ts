@@ -19,6 +19,12 @@ export function buildAuthorizePaymentHandler(deps: {
     const input = validate(stepInputSchema, event, 'step input');
     const result = await deps.useCase.execute(input);
     const { logger, metrics } = deps.obs;
+    if (result.compensated) {
+      // The step outlived its task and compensation ran first: it charged nothing (or gave it back).
+      logger.warn('payment already compensated: authorization stood down', { ...result });
+      metrics.addMetric('AuthorizationsAfterCompensation', MetricUnit.Count, 1);
+      return result;
+    }
     logger.info('payment authorization requested', { ...result });
     metrics.addMetric('ChargesRequested', MetricUnit.Count, 1);
     if (result.completedBy === 'step') {

@@ -2,15 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { Clock } from '../../shared/clock';
 import { MeridianError, PayloadTooLargeError } from '../../shared/errors';
-import {
-  MAX_BODY_BYTES,
-  errorResponse,
-  header,
-  json,
-  parseJsonBody,
-  rawBody,
-  validate,
-} from '../../shared/http';
+import { MAX_BODY_BYTES, errorResponse, header, json, parseJsonBody, validate } from '../../shared/http';
 import type { Observability } from '../../shared/observability';
 import { SIGNATURE_HEADER } from '../provider/domain/signature';
 import type { HandleProviderWebhook } from '../domain/handle-webhook';
@@ -27,6 +19,16 @@ export interface WebhookHandlerDeps {
 }
 
 /**
+ * The request body as the bytes the provider sent. A base64 body (binary media types) is decoded straight to
+ * bytes: decoding it to a UTF-8 string first would replace invalid sequences, so the HMAC would cover other
+ * bytes than were signed — rejecting authentic webhooks and accepting bodies that were never signed.
+ */
+export function rawBodyBytes(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body == null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/**
  * Builds `POST /payments/webhook`: size (413), signature (401), JSON and schema (400), then the use case.
  * An authentic, valid webhook always gets a 2xx — even when it changes nothing — so the provider stops.
  */
@@ -36,10 +38,9 @@ export function buildWebhookHandler(
   const { logger, metrics } = deps.obs;
   return async (event) => {
     try {
-      const body = rawBody(event);
-      const size = Buffer.byteLength(body, 'utf8');
-      if (size > MAX_BODY_BYTES) {
-        throw new PayloadTooLargeError(`body is ${size} bytes; the limit is ${MAX_BODY_BYTES}`);
+      const body = rawBodyBytes(event);
+      if (body.length > MAX_BODY_BYTES) {
+        throw new PayloadTooLargeError(`body is ${body.length} bytes; the limit is ${MAX_BODY_BYTES}`);
       }
       verifyWebhookSignature({
         header: header(event, SIGNATURE_HEADER),
@@ -69,6 +70,10 @@ export function buildWebhookHandler(
             1,
           );
           return json(200, { received: true, result: 'resumed', decision: result.decision });
+        case 'released':
+          logger.warn('charge decided after compensation was given back', context);
+          metrics.addMetric('LateChargesReleased', MetricUnit.Count, 1);
+          return json(200, { received: true, result: 'released', chargeStatus: result.chargeStatus });
       }
     } catch (err) {
       if (err instanceof MeridianError) {

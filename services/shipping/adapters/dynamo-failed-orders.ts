@@ -125,7 +125,7 @@ export class DynamoFailedOrderRepository implements FailedOrderRepository {
           Key: this.key(orderId),
           UpdateExpression: 'SET redriveClaim = :claim, redriveLeaseUntil = :until, updatedAt = :at',
           ConditionExpression:
-            '#status = :open AND ownerRegion = :region AND (attribute_not_exists(redriveLeaseUntil) OR redriveLeaseUntil < :now)',
+            '#status = :open AND ownerRegion = :me AND (attribute_not_exists(redriveLeaseUntil) OR redriveLeaseUntil < :now)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':claim': claimId,
@@ -133,14 +133,20 @@ export class DynamoFailedOrderRepository implements FailedOrderRepository {
             ':now': now,
             ':at': new Date(now).toISOString(),
             ':open': 'OPEN',
-            ':region': this.region,
+            ':me': this.region,
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
       const body = out.Attributes?.body;
       if (typeof body !== 'string') throw new Error(`failed-order record ${orderId} has no body`);
-      return { orderId, claimId, body };
+      const correlationId = out.Attributes?.correlationId;
+      return {
+        orderId,
+        claimId,
+        body,
+        ...(typeof correlationId === 'string' ? { correlationId } : {}),
+      };
     } catch (err) {
       if (isConditionalCheckFailed(err)) return undefined;
       throw err;
@@ -155,7 +161,8 @@ export class DynamoFailedOrderRepository implements FailedOrderRepository {
           Key: this.key(orderId),
           UpdateExpression:
             'SET #status = :redriven, redrivenAt = :at, updatedAt = :at ADD redriveCount :one REMOVE redriveClaim, redriveLeaseUntil',
-          ConditionExpression: '#status = :open AND redriveClaim = :claim',
+          // The claim alone is not enough: a replica owned by another region is never ours to change.
+          ConditionExpression: '#status = :open AND redriveClaim = :claim AND ownerRegion = :me',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':redriven': 'REDRIVEN',
@@ -163,6 +170,7 @@ export class DynamoFailedOrderRepository implements FailedOrderRepository {
             ':claim': claimId,
             ':at': at,
             ':one': 1,
+            ':me': this.region,
           },
         }),
       );
@@ -173,15 +181,15 @@ export class DynamoFailedOrderRepository implements FailedOrderRepository {
     }
   }
 
-  async releaseClaim(orderId: string, claimId: string): Promise<void> {
+  async releaseClaim(orderId: string, claimId: string, at: string): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(orderId),
-          UpdateExpression: 'REMOVE redriveClaim, redriveLeaseUntil',
-          ConditionExpression: 'redriveClaim = :claim',
-          ExpressionAttributeValues: { ':claim': claimId },
+          UpdateExpression: 'SET updatedAt = :at REMOVE redriveClaim, redriveLeaseUntil',
+          ConditionExpression: 'redriveClaim = :claim AND ownerRegion = :me',
+          ExpressionAttributeValues: { ':claim': claimId, ':me': this.region, ':at': at },
         }),
       );
     } catch (err) {

@@ -2,11 +2,15 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import { isConditionalCheckFailed } from '../../shared/errors';
 import { NotOwnerRegionError } from '../domain/errors';
 import type { FailureInjectionStore, ShipmentRepository } from '../domain/ports';
-import type { Shipment } from '../domain/shipment';
+import type { CancellationMarker, Shipment, ShipmentRecord } from '../domain/shipment';
 
 const SK = 'SHIPMENT';
 
-/** Shipments in the shipments table: `pk SHIPMENT#<orderId>, sk SHIPMENT`. */
+/**
+ * Shipments in the shipments table: `pk SHIPMENT#<orderId>, sk SHIPMENT` — a shipment, or the
+ * cancellation marker compensation writes when there is none. One item per order, so a create and a
+ * marker race on the same key and exactly one wins.
+ */
 export class DynamoShipmentRepository implements ShipmentRepository {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -17,41 +21,56 @@ export class DynamoShipmentRepository implements ShipmentRepository {
     return { pk: `SHIPMENT#${orderId}`, sk: SK };
   }
 
-  async createIfAbsent(shipment: Shipment): Promise<{ shipment: Shipment; created: boolean }> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...this.key(shipment.orderId), ...shipment },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return { shipment, created: true };
-    } catch (err) {
-      if (!isConditionalCheckFailed(err)) throw err;
-    }
+  async createIfAbsent(shipment: Shipment): Promise<{ record: ShipmentRecord; created: boolean }> {
+    if (await this.putIfAbsent(shipment)) return { record: shipment, created: true };
     const existing = await this.get(shipment.orderId);
     if (!existing) throw new Error(`shipment of ${shipment.orderId} exists but could not be read`);
-    return { shipment: existing, created: false };
+    return { record: existing, created: false };
   }
 
-  async get(orderId: string): Promise<Shipment | undefined> {
+  async get(orderId: string): Promise<ShipmentRecord | undefined> {
     const out = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: this.key(orderId), ConsistentRead: true }),
     );
-    return out.Item ? toShipment(out.Item) : undefined;
+    return out.Item ? toRecord(out.Item) : undefined;
   }
 
-  async markCancelled(orderId: string, at: string): Promise<boolean> {
+  async markCancelled(orderId: string, region: string, at: string): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: this.key(orderId),
           UpdateExpression: 'SET #status = :cancelled, cancelledAt = :at, updatedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :created',
+          // A replica of another region's shipment is not ours to change, whatever its status here.
+          ConditionExpression: 'attribute_exists(pk) AND ownerRegion = :me AND #status = :created',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':cancelled': 'CANCELLED', ':created': 'CREATED', ':at': at },
+          ExpressionAttributeValues: {
+            ':cancelled': 'CANCELLED',
+            ':created': 'CREATED',
+            ':at': at,
+            ':me': region,
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionalCheckFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  putCancellationMarker(marker: CancellationMarker): Promise<boolean> {
+    return this.putIfAbsent(marker);
+  }
+
+  private async putIfAbsent(item: ShipmentRecord): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...this.key(item.orderId), ...item },
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
       return true;
@@ -62,9 +81,9 @@ export class DynamoShipmentRepository implements ShipmentRepository {
   }
 }
 
-function toShipment(item: Record<string, unknown>): Shipment {
+function toRecord(item: Record<string, unknown>): ShipmentRecord {
   const { pk: _pk, sk: _sk, ...rest } = item;
-  return rest as unknown as Shipment;
+  return rest as unknown as ShipmentRecord;
 }
 
 /** The run-time failure-injection override: `pk CONFIG#<region>, sk FAILURE_INJECTION`, one per region. */
@@ -94,21 +113,27 @@ export class DynamoFailureInjectionStore implements FailureInjectionStore {
           // A null rate keeps the item (who changed it, when) but removes the override.
           UpdateExpression:
             rate === null
-              ? 'SET ownerRegion = :region, updatedAt = :at REMOVE rate'
-              : 'SET rate = :rate, ownerRegion = :region, updatedAt = :at',
-          ConditionExpression: 'attribute_not_exists(pk) OR ownerRegion = :region',
+              ? 'SET ownerRegion = :me, updatedAt = :at REMOVE rate'
+              : 'SET rate = :rate, ownerRegion = :me, updatedAt = :at',
+          // Created by this region, or changed only while this region owns it.
+          ConditionExpression: 'attribute_not_exists(pk) OR ownerRegion = :me',
           ExpressionAttributeValues: {
-            ':region': this.region,
+            ':me': this.region,
             ':at': at,
             ...(rate === null ? {} : { ':rate': rate }),
           },
         }),
       );
     } catch (err) {
-      if (isConditionalCheckFailed(err)) {
-        throw new NotOwnerRegionError('failure-injection config', 'another region', this.region);
-      }
-      throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
+      const out = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: this.key(), ConsistentRead: true }),
+      );
+      throw new NotOwnerRegionError(
+        'failure-injection config',
+        String(out.Item?.ownerRegion ?? 'another region'),
+        this.region,
+      );
     }
   }
 }

@@ -1,12 +1,23 @@
-import type { Shipment } from './shipment';
+import type { CancellationMarker, Shipment, ShipmentRecord } from './shipment';
 
-/** Port: shipments, one item per order. */
+/**
+ * Port: shipments, one item per order (a shipment or a cancellation marker). Every state change is
+ * conditional, and on an existing item conditional on `ownerRegion` being the writing region.
+ */
 export interface ShipmentRepository {
-  /** Stores `shipment` unless the order already has one; returns the stored shipment either way. */
-  createIfAbsent(shipment: Shipment): Promise<{ shipment: Shipment; created: boolean }>;
-  get(orderId: string): Promise<Shipment | undefined>;
-  /** CREATED → CANCELLED, conditionally; false when the shipment is not CREATED (or absent). */
-  markCancelled(orderId: string, at: string): Promise<boolean>;
+  /**
+   * Stores `shipment` unless the order already has an item; returns the stored item either way (which
+   * may be a CANCELLED shipment or a cancellation marker: callers must check before shipping).
+   */
+  createIfAbsent(shipment: Shipment): Promise<{ record: ShipmentRecord; created: boolean }>;
+  get(orderId: string): Promise<ShipmentRecord | undefined>;
+  /**
+   * CREATED → CANCELLED, conditional on the status and on `region` owning the item; false when the
+   * condition fails (absent, not CREATED, or owned by another region).
+   */
+  markCancelled(orderId: string, region: string, at: string): Promise<boolean>;
+  /** Writes the marker unless the order already has an item; false when it has one. */
+  putCancellationMarker(marker: CancellationMarker): Promise<boolean>;
 }
 
 export type FailedOrderStatus = 'OPEN' | 'REDRIVEN';
@@ -48,6 +59,7 @@ export interface RedriveClaim {
   readonly orderId: string;
   readonly claimId: string;
   readonly body: string;
+  readonly correlationId?: string;
 }
 
 /** Port: failed-order records of this region. */
@@ -69,7 +81,7 @@ export interface FailedOrderRepository {
   /** OPEN → REDRIVEN for the holder of the claim; false if the claim was lost meanwhile. */
   markRedriven(orderId: string, claimId: string, at: string): Promise<boolean>;
   /** Gives a claim back (the send failed), so the next re-drive may try again at once. */
-  releaseClaim(orderId: string, claimId: string): Promise<void>;
+  releaseClaim(orderId: string, claimId: string, at: string): Promise<void>;
 }
 
 /** Port: the run-time failure-injection override of this region (absent → the deployed default). */
@@ -79,14 +91,19 @@ export interface FailureInjectionStore {
   set(rate: number | null, at: string): Promise<void>;
 }
 
-/** Outcome of resuming a waiting saga task. */
+/** Outcome of completing a waiting saga task. */
 export type TaskCallbackOutcome =
   { readonly outcome: 'sent' } | { readonly outcome: 'stale'; readonly reason: string };
 
-/** Port: resumes a saga state waiting with `.waitForTaskToken`. */
+/**
+ * Port: completes a saga state waiting with `.waitForTaskToken`. A token that timed out, is invalid or
+ * no longer exists is reported `stale`, not thrown.
+ */
 export interface TaskCallbacks {
-  /** Completes the task; a token that timed out, is invalid or no longer exists is reported `stale`, not thrown. */
+  /** Completes the task with an output (SendTaskSuccess). */
   succeed(taskToken: string, output: Record<string, unknown>): Promise<TaskCallbackOutcome>;
+  /** Fails the task with an error name the saga's Catch routes on (SendTaskFailure). */
+  fail(taskToken: string, error: string, cause: string): Promise<TaskCallbackOutcome>;
 }
 
 /** Port: the shipping queue (re-drives send bodies back to it). */

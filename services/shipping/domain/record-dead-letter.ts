@@ -2,7 +2,7 @@ import type { Clock } from '../../shared/clock';
 import { MeridianError } from '../../shared/errors';
 import { createEvent, type EventPublisher } from '../../shared/events';
 import type { FailedOrderRepository } from './ports';
-import { parseShippingMessage } from './ship-order';
+import { parseShippingMessage, readableIds } from './ship-order';
 
 /** A message as the DLQ consumer receives it. */
 export interface DeadLetterMessage {
@@ -22,12 +22,12 @@ export interface RecordDeadLetterDeps {
 
 export interface RecordDeadLetterResult {
   readonly orderId: string;
+  /** The order's correlation id, when the body is readable enough to hold one. */
+  readonly correlationId?: string;
   readonly outcome: 'created' | 'updated' | 'duplicate';
   readonly reason: string;
   readonly malformed: boolean;
 }
-
-const ORDER_ID_SHAPE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Records a dead-lettered shipping message as a failed order (re-drivable: it keeps the raw body) and
@@ -67,7 +67,13 @@ export async function recordDeadLetter(
     }),
   ]);
 
-  return { orderId: identity.orderId, outcome, reason, malformed: identity.malformedReason !== undefined };
+  return {
+    orderId: identity.orderId,
+    ...(identity.correlationId ? { correlationId: identity.correlationId } : {}),
+    outcome,
+    reason,
+    malformed: identity.malformedReason !== undefined,
+  };
 }
 
 interface Identity {
@@ -76,7 +82,7 @@ interface Identity {
   readonly malformedReason?: string;
 }
 
-/** Finds the order a body is about; a malformed body keeps its order id when one is readable. */
+/** Finds the order a body is about; a malformed body keeps its order and correlation ids when readable. */
 function identify(message: DeadLetterMessage): Identity {
   try {
     const { order } = parseShippingMessage(message.body);
@@ -86,26 +92,11 @@ function identify(message: DeadLetterMessage): Identity {
       err instanceof MeridianError && err.fields?.length
         ? `${err.message}: ${err.fields.map((f) => `${f.path} ${f.message}`).join('; ')}`
         : (err as Error).message;
-    const partial = readableOrder(message.body);
+    const partial = readableIds(message.body);
     return {
       orderId: partial.orderId ?? `unknown-${message.messageId}`,
       correlationId: partial.correlationId,
       malformedReason: `malformed message: ${detail}`.slice(0, 1000),
     };
-  }
-}
-
-function readableOrder(body: string): { orderId?: string; correlationId?: string } {
-  try {
-    const json = JSON.parse(body) as { order?: { orderId?: unknown; correlationId?: unknown } } | null;
-    const orderId = json?.order?.orderId;
-    const correlationId = json?.order?.correlationId;
-    return {
-      orderId: typeof orderId === 'string' && ORDER_ID_SHAPE.test(orderId) ? orderId : undefined,
-      correlationId:
-        typeof correlationId === 'string' && ORDER_ID_SHAPE.test(correlationId) ? correlationId : undefined,
-    };
-  } catch {
-    return {};
   }
 }

@@ -17,6 +17,16 @@ export interface RedriveResult {
   readonly orderIds: string[];
   /** Records whose send failed; they stay OPEN for the next re-drive. */
   readonly failed: { orderId: string; error: string }[];
+  /** Every record this run claimed, with its order's correlation id: what per-record logs report. */
+  readonly records: RedrivenRecord[];
+}
+
+/** One claimed record: sent (with the new message id) or not (with the error). */
+export interface RedrivenRecord {
+  readonly orderId: string;
+  readonly correlationId?: string;
+  readonly messageId?: string;
+  readonly error?: string;
 }
 
 /** Largest number of records one re-drive handles. */
@@ -43,22 +53,30 @@ export async function redriveFailedOrders(
   const open = await deps.failedOrders.list({ status: 'OPEN', limit: clampLimit(opts.limit) });
   const newClaimId = deps.newClaimId ?? randomUUID;
   const leaseMs = deps.leaseMs ?? 60_000;
-  const result: RedriveResult = { redriven: 0, orderIds: [], failed: [] };
+  const result: RedriveResult = { redriven: 0, orderIds: [], failed: [], records: [] };
 
   for (const record of open) {
     const claimId = newClaimId();
     const claim = await deps.failedOrders.claimForRedrive(record.orderId, claimId, deps.clock.now(), leaseMs);
     if (!claim) continue; // another re-drive has it, or it is no longer OPEN
+    const ids = {
+      orderId: claim.orderId,
+      ...(claim.correlationId ? { correlationId: claim.correlationId } : {}),
+    };
+    let sent;
     try {
-      await deps.queue.send({ body: claim.body, orderId: claim.orderId });
+      sent = await deps.queue.send({ body: claim.body, orderId: claim.orderId });
     } catch (err) {
-      await deps.failedOrders.releaseClaim(claim.orderId, claimId);
-      result.failed.push({ orderId: claim.orderId, error: (err as Error).message });
+      await deps.failedOrders.releaseClaim(claim.orderId, claimId, new Date(deps.clock.now()).toISOString());
+      const error = (err as Error).message;
+      result.failed.push({ orderId: claim.orderId, error });
+      result.records.push({ ...ids, error });
       continue;
     }
     // Sent either way: a lost claim (a new DLQ delivery re-opened it) only means one more send later.
     await deps.failedOrders.markRedriven(claim.orderId, claimId, new Date(deps.clock.now()).toISOString());
     result.orderIds.push(claim.orderId);
+    result.records.push({ ...ids, messageId: sent.messageId });
   }
   return { ...result, redriven: result.orderIds.length };
 }

@@ -25,6 +25,52 @@ export interface Shipment {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly cancelledAt?: string;
+  /** Never set on a shipment: it tells a shipment from a `CancellationMarker`. */
+  readonly marker?: undefined;
+}
+
+/**
+ * What compensation writes under the shipment's key when the order has no shipment yet: a CANCELLED
+ * item with no parcel. Its key fences any later delivery of the shipping message (a redelivery, or a
+ * DLQ re-drive after the saga gave up), whose conditional create then finds it and refuses to ship.
+ */
+export interface CancellationMarker {
+  readonly marker: true;
+  readonly orderId: string;
+  readonly status: 'CANCELLED';
+  readonly reason?: string;
+  readonly correlationId: string;
+  readonly ownerRegion: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly cancelledAt: string;
+}
+
+/** The item stored under `SHIPMENT#<orderId>`: a shipment, or the marker of a cancellation that came first. */
+export type ShipmentRecord = Shipment | CancellationMarker;
+
+/** True for a cancellation marker (no parcel was ever created). */
+export function isCancellationMarker(record: ShipmentRecord): record is CancellationMarker {
+  return record.marker === true;
+}
+
+/** Largest reason kept on a marker (the saga passes an error cause, which may be long). */
+const MAX_REASON = 500;
+
+/** The marker compensation writes for an order without a shipment; owned by the order's home region. */
+export function planCancellationMarker(order: SagaOrder, now: Date, reason?: string): CancellationMarker {
+  const at = now.toISOString();
+  return {
+    marker: true,
+    orderId: order.orderId,
+    status: 'CANCELLED',
+    ...(reason ? { reason: reason.slice(0, MAX_REASON) } : {}),
+    correlationId: order.correlationId,
+    ownerRegion: order.homeRegion,
+    createdAt: at,
+    updatedAt: at,
+    cancelledAt: at,
+  };
 }
 
 /**

@@ -11,12 +11,12 @@ export interface CancelShipmentHandlerDeps extends CancelShipmentDeps {
   readonly logger: Logger;
 }
 
-/** Saga compensation step: cancels the order's shipment if one was created. */
+/** Saga compensation step: cancels the order's shipment, or fences it with a marker if none exists yet. */
 export function buildCancelShipmentHandler(deps: CancelShipmentHandlerDeps) {
   return async (event: unknown): Promise<CancelShipmentResult> => {
     const { order, reason } = validate(stepInputSchema, event, 'cancel-shipment input');
-    const result = await cancelShipment(deps, order.orderId);
-    deps.logger.info('cancel shipment', { ...result, reason });
+    const result = await cancelShipment(deps, order, reason);
+    deps.logger.info('cancel shipment', { ...result, reason, correlationId: order.correlationId });
     return result;
   };
 }

@@ -3,7 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { MalformedShippingMessageError } from '../domain/errors';
-import { parseShippingMessage, shipOrder, type ShipOrderDeps } from '../domain/ship-order';
+import { parseShippingMessage, readableIds, shipOrder, type ShipOrderDeps } from '../domain/ship-order';
 
 export interface ConsumerHandlerDeps extends ShipOrderDeps {
   readonly logger: Logger;
@@ -14,6 +14,8 @@ export interface ConsumerHandlerDeps extends ShipOrderDeps {
  * The shipping queue consumer (SQS event source with ReportBatchItemFailures). Records are processed
  * in parallel; each failed record is reported alone, so only failed records are retried and a poison
  * message reaches the DLQ after maxReceiveCount without holding up the rest of its batch.
+ * Every log line about a record carries that record's order correlation id (absent when unreadable),
+ * never the batch's: records of one batch belong to different orders.
  */
 export function buildConsumerHandler(deps: ConsumerHandlerDeps) {
   const { logger, metrics } = deps;
@@ -25,10 +27,13 @@ export function buildConsumerHandler(deps: ConsumerHandlerDeps) {
       message = parseShippingMessage(record.body);
     } catch (err) {
       if (err instanceof MalformedShippingMessageError) {
+        const readable = readableIds(record.body);
         logger.error(
           'poison shipping message: it fails on every receive and goes to the DLQ after maxReceiveCount',
           {
             messageId: record.messageId,
+            orderId: readable.orderId,
+            correlationId: readable.correlationId,
             receiveCount,
             error: err.message,
             fields: err.fields,
@@ -47,26 +52,9 @@ export function buildConsumerHandler(deps: ConsumerHandlerDeps) {
       correlationId: order.correlationId,
       receiveCount,
     };
+    let result;
     try {
-      const result = await shipOrder(deps, message);
-      if (result.created) metrics.addMetric('ShipmentCreated', MetricUnit.Count, 1);
-      if (result.callback.outcome === 'stale') {
-        // The saga no longer waits (timed out or already completed by an earlier delivery).
-        const level = result.created ? 'error' : 'warn';
-        logger[level]('saga task token is stale; record counted as processed', {
-          ...log,
-          shipmentId: result.shipment.shipmentId,
-          created: result.created,
-          reason: result.callback.reason,
-        });
-        metrics.addMetric('ShippingStaleTaskToken', MetricUnit.Count, 1);
-      } else {
-        logger.info('shipment created and saga resumed', {
-          ...log,
-          shipmentId: result.shipment.shipmentId,
-          created: result.created,
-        });
-      }
+      result = await shipOrder(deps, message);
     } catch (err) {
       logger.warn('shipping attempt failed; the record will be retried', {
         ...log,
@@ -77,6 +65,36 @@ export function buildConsumerHandler(deps: ConsumerHandlerDeps) {
         metrics.addMetric('ShippingInjectedFailure', MetricUnit.Count, 1);
       }
       throw err;
+    }
+
+    if (result.outcome === 'cancelled') {
+      // Final: the record counts as processed, so a cancelled order neither retries nor reaches the DLQ.
+      metrics.addMetric('ShipmentRefusedCancelled', MetricUnit.Count, 1);
+      logger.warn('shipment was cancelled; nothing shipped and the saga task failed', {
+        ...log,
+        status: result.record.status,
+        callback: result.callback.outcome,
+        ...(result.callback.outcome === 'stale' ? { reason: result.callback.reason } : {}),
+      });
+      return;
+    }
+    if (result.created) metrics.addMetric('ShipmentCreated', MetricUnit.Count, 1);
+    if (result.callback.outcome === 'stale') {
+      // The saga no longer waits (timed out or already completed by an earlier delivery).
+      const level = result.created ? 'error' : 'warn';
+      logger[level]('saga task token is stale; record counted as processed', {
+        ...log,
+        shipmentId: result.shipment.shipmentId,
+        created: result.created,
+        reason: result.callback.reason,
+      });
+      metrics.addMetric('ShippingStaleTaskToken', MetricUnit.Count, 1);
+    } else {
+      logger.info('shipment created and saga resumed', {
+        ...log,
+        shipmentId: result.shipment.shipmentId,
+        created: result.created,
+      });
     }
   };
 

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { recordDeadLetter, type RecordDeadLetterDeps } from '../domain/record-dead-letter';
+import { readableIds } from '../domain/ship-order';
 
 export interface DlqHandlerDeps extends RecordDeadLetterDeps {
   readonly logger: Logger;
@@ -21,16 +22,31 @@ export function buildDlqHandler(deps: DlqHandlerDeps) {
 
   const processRecord = async (record: SQSRecord): Promise<void> => {
     const reasonAttribute = record.messageAttributes?.[FAILURE_REASON_ATTRIBUTE]?.stringValue;
-    const result = await recordDeadLetter(deps, {
-      messageId: record.messageId,
-      body: record.body,
-      receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '0'),
-      reasonAttribute: reasonAttribute ? reasonAttribute.slice(0, 1000) : undefined,
-    });
+    let result;
+    try {
+      result = await recordDeadLetter(deps, {
+        messageId: record.messageId,
+        body: record.body,
+        receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '0'),
+        reasonAttribute: reasonAttribute ? reasonAttribute.slice(0, 1000) : undefined,
+      });
+    } catch (err) {
+      const readable = readableIds(record.body);
+      logger.warn('dead letter not recorded; the DLQ record will be retried', {
+        messageId: record.messageId,
+        orderId: readable.orderId,
+        correlationId: readable.correlationId,
+        errorName: (err as Error).name,
+        error: (err as Error).message,
+      });
+      throw err;
+    }
     if (result.outcome !== 'duplicate') metrics.addMetric('ShipmentDeadLettered', MetricUnit.Count, 1);
     logger.error('shipping message dead-lettered; failed order recorded for re-drive', {
       messageId: record.messageId,
       orderId: result.orderId,
+      // This record's order, not the batch's first one (absent when the body is unreadable).
+      correlationId: result.correlationId,
       outcome: result.outcome,
       malformed: result.malformed,
       reason: result.reason,

@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { lambdaContext } from '../../../services/shared/lambda';
+import { instrumented, lambdaContext } from '../../../services/shared/lambda';
 import { MAX_BODY_BYTES } from '../../../services/shared/http';
 import { observability } from '../../../services/shared/observability';
 import { ReserveStock, CommitStock } from '../../../services/inventory/domain/reservations';
 import { GetStock, SetStockLevel } from '../../../services/inventory/domain/stock-levels';
-import { buildApiHandler } from '../../../services/inventory/handlers/api';
+import { buildApiHandler, requestCorrelationId } from '../../../services/inventory/handlers/api';
 import { createTables, testDocumentClient } from '../../support/dynamo';
 import { freshSku, inventoryDeps, order, putAllocation } from './support';
 
@@ -325,5 +325,104 @@ describe('bad input never yields a 5xx', () => {
     expect(body.error.fields.map((f) => f.path)).toEqual(paths);
     expect(res.body.length).toBeLessThan(4096);
     expect(deps.publisher.events).toHaveLength(0);
+  });
+});
+
+describe('correlation id', () => {
+  const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
+
+  /** The handler wrapped as main.ts wraps it, recording the correlation id the logger was given. */
+  function instrumentedApi() {
+    const obs = observability('inventory-test');
+    const deps = inventoryDeps(client, table, REGION);
+    const appended: unknown[] = [];
+    jest.spyOn(obs.logger, 'appendKeys').mockImplementation((keys) => {
+      appended.push((keys as { correlationId?: unknown }).correlationId);
+    });
+    const handler = instrumented(
+      obs,
+      requestCorrelationId,
+      buildApiHandler({
+        setStockLevel: new SetStockLevel(deps),
+        getStock: new GetStock(deps),
+        logger: obs.logger,
+        metrics: obs.metrics,
+      }),
+    );
+    return { deps, appended, call: (e: APIGatewayProxyEvent) => handler(e, lambdaContext('inventory-api')) };
+  }
+
+  afterEach(() => {
+    jest.restoreAllMocks();
+  });
+
+  it.each([
+    ['a malformed header', { 'x-correlation-id': 'not ok; <script>' }],
+    ['an overlong header', { 'x-correlation-id': 'c'.repeat(129) }],
+    ['no header', {}],
+  ])(
+    'gives the logger, the response and the events the same normalised id for %s',
+    async (_name, headers) => {
+      const { deps, appended, call } = instrumentedApi();
+      const sku = freshSku();
+
+      const res = await call(
+        apiEvent({ ...put(sku, { available: 3 }), headers: { ...JSON_HEADERS, ...headers } }),
+      );
+
+      expect(res.statusCode).toBe(200);
+      const echoed = res.headers?.['x-correlation-id'];
+      expect(String(echoed)).toMatch(CORRELATION);
+      expect(echoed).not.toBe(headers['x-correlation-id' as keyof typeof headers]);
+      expect(appended).toEqual([echoed]);
+      expect(deps.publisher.ofType('StockLevelChanged').map((e) => e.correlationId)).toEqual([echoed]);
+    },
+  );
+
+  it('keeps a well-formed id as sent', async () => {
+    const { appended, call } = instrumentedApi();
+
+    const res = await call(
+      apiEvent({
+        ...put(freshSku(), { available: 1 }),
+        headers: { ...JSON_HEADERS, 'X-Correlation-Id': 'ok-1' },
+      }),
+    );
+
+    expect(res.headers?.['x-correlation-id']).toBe('ok-1');
+    expect(appended).toEqual(['ok-1']);
+  });
+
+  it('treats an id sent twice with different values as malformed instead of failing the request', async () => {
+    const { appended, call } = instrumentedApi();
+    const event = apiEvent({
+      ...get(freshSku()),
+      headers: { 'x-correlation-id': 'one' },
+      multiValueHeaders: { 'X-Correlation-Id': ['two'] },
+    });
+
+    const res = await call(event);
+
+    expect(res.statusCode).toBe(404);
+    const echoed = res.headers?.['x-correlation-id'];
+    expect(['one', 'two']).not.toContain(echoed);
+    expect(String(echoed)).toMatch(CORRELATION);
+    expect(appended).toEqual([echoed]);
+    expect(requestCorrelationId(event)).toBe(echoed);
+  });
+
+  it('reads headers sent only in multiValueHeaders', async () => {
+    const { call } = instrumentedApi();
+    const sku = freshSku();
+    const event = apiEvent({
+      ...put(sku, { available: 4 }),
+      headers: {},
+      multiValueHeaders: { 'Content-Type': ['application/json'], 'x-correlation-id': ['multi-1'] },
+    });
+
+    const res = await call(event);
+
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.['x-correlation-id']).toBe('multi-1');
   });
 });

@@ -48,13 +48,15 @@ describe('expiry sweeper', () => {
       holdsReleased: 1,
       unitsReleased: 1,
       holdsSkipped: 0,
+      reservationsDeleted: 1,
+      reservationsTrimmed: 0,
     });
     const after = await deps.store.getAllocation(sku);
     expect(Object.keys(after?.holds ?? {}).sort()).toEqual([committed.orderId, fresh.orderId].sort());
     expect(await unitsOf(sku)).toEqual({ available: 5, held: 3, committed: 2, total: 10 });
     expect(deps.publisher.ofType('StockReleased')).toEqual([
       expect.objectContaining({
-        correlationId: 'sweep-1',
+        correlationId: expiring.correlationId,
         data: { orderId: expiring.orderId, lines: [{ sku, quantity: 1 }], reason: EXPIRED_REASON },
       }),
     ]);
@@ -157,5 +159,109 @@ describe('expiry sweeper', () => {
     const after = await deps.store.getAllocation(sku);
     for (const o of committed) expect(after?.holds[o.orderId]?.state).toBe('COMMITTED');
     for (const o of expired) expect(after?.holds[o.orderId]).toBeUndefined();
+  });
+  it('deletes the order’s reservation record when the sweep releases its last hold here', async () => {
+    const { deps, reserve, sweep, stock } = await setup();
+    const [a, b] = [freshSku(), freshSku()];
+    await stock(a, 5);
+    await stock(b, 5);
+    const expiring = order([
+      [a, 1],
+      [b, 2],
+    ]);
+    await reserve.execute(expiring);
+    expect(await deps.store.getReservationRecord(expiring.orderId)).toBeDefined();
+    deps.clock.advance(61_000);
+
+    const result = await sweep.execute('sweep-records');
+
+    expect(result).toMatchObject({ holdsReleased: 2, reservationsDeleted: 1, reservationsTrimmed: 0 });
+    expect(await deps.store.getReservationRecord(expiring.orderId)).toBeUndefined();
+  });
+
+  it('trims the reservation record to the SKUs the order still holds when only some holds expire', async () => {
+    // Arrange: a hold that expires and a COMMITTED hold of the same order (committed ones never expire).
+    const { deps, reserve, sweep, stock } = await setup();
+    const [kept, swept] = [freshSku(), freshSku()].sort();
+    await stock(kept!, 5);
+    await stock(swept!, 5);
+    const o = order([
+      [kept!, 1],
+      [swept!, 2],
+    ]);
+    await reserve.execute(o);
+    await deps.store.commitHold(kept!, o.orderId, deps.clock.now());
+    deps.clock.advance(61_000);
+
+    // Act
+    const result = await sweep.execute('sweep-trim');
+
+    // Assert
+    expect(result).toMatchObject({ holdsReleased: 1, reservationsDeleted: 0, reservationsTrimmed: 1 });
+    expect(await deps.store.getReservationRecord(o.orderId)).toMatchObject({
+      orderId: o.orderId,
+      lines: [{ sku: kept, quantity: 1 }],
+      correlationId: o.correlationId,
+    });
+  });
+
+  it('publishes StockReleased under each order’s own correlation id, not the sweep’s', async () => {
+    const { deps, reserve, sweep, stock } = await setup();
+    const sku = freshSku();
+    await stock(sku, 5);
+    const first = order([[sku, 1]]);
+    const second = order([[sku, 2]]);
+    await reserve.execute(first);
+    await reserve.execute(second);
+    deps.clock.advance(61_000);
+
+    await sweep.execute('sweep:schedule-event');
+
+    const byOrder = Object.fromEntries(
+      deps.publisher.ofType('StockReleased').map((e) => [e.data.orderId, e.correlationId]),
+    );
+    expect(byOrder).toEqual({
+      [first.orderId]: first.correlationId,
+      [second.orderId]: second.correlationId,
+    });
+  });
+
+  it('falls back to the sweep’s correlation id for a reservation recorded without one', async () => {
+    // Arrange: an expired hold whose record predates stored correlation ids.
+    const { table, deps, sweep } = await setup();
+    const sku = freshSku();
+    await putAllocation(client, table, {
+      sku,
+      region: REGION,
+      ownerRegion: REGION,
+      available: 0,
+      holds: { ord_legacy: { quantity: 2, expiresAt: 1, state: 'HELD' } },
+    });
+    await deps.store.putReservationRecord(
+      { orderId: 'ord_legacy', region: REGION, lines: [{ sku, quantity: 2 }] },
+      0,
+    );
+
+    const result = await sweep.execute('sweep:legacy');
+
+    expect(result).toMatchObject({ holdsReleased: 1, reservationsDeleted: 1 });
+    expect(deps.publisher.ofType('StockReleased').map((e) => e.correlationId)).toEqual(['sweep:legacy']);
+    expect(await deps.store.getReservationRecord('ord_legacy')).toBeUndefined();
+  });
+
+  it('never trims a reservation record re-written since it was read (a retried reserve)', async () => {
+    const { deps, reserve, stock } = await setup();
+    const sku = freshSku();
+    await stock(sku, 5);
+    const o = order([[sku, 1]]);
+    await reserve.execute(o);
+    const stale = await deps.store.getReservationRecord(o.orderId);
+    deps.clock.advance(1_000);
+    await reserve.execute(o); // the saga retries the step: the record is written again
+
+    const outcome = await deps.store.replaceReservationLines(stale!, [], deps.clock.now());
+
+    expect(outcome).toBe('condition_failed');
+    expect(await deps.store.getReservationRecord(o.orderId)).toMatchObject({ lines: [{ sku, quantity: 1 }] });
   });
 });

@@ -1,9 +1,9 @@
 import { DynamoProcessedEventStore } from '../../../services/shared/adapters/dynamo-processed-events';
-import { ValidationError } from '../../../services/shared/errors';
 import { createEvent } from '../../../services/shared/events';
 import { lambdaContext } from '../../../services/shared/lambda';
 import { observability } from '../../../services/shared/observability';
 import { CommitStock, ReserveStock } from '../../../services/inventory/domain/reservations';
+import { SweepExpiredHolds } from '../../../services/inventory/domain/expiry';
 import { SettleOrder } from '../../../services/inventory/domain/settlement';
 import { buildEventsHandler } from '../../../services/inventory/handlers/events';
 import { createTables, testDocumentClient } from '../../support/dynamo';
@@ -17,6 +17,10 @@ let tables: Record<'inventory' | 'processed-events', string>;
 
 beforeAll(async () => {
   tables = await createTables(['inventory', 'processed-events']);
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
 });
 
 function setup() {
@@ -121,23 +125,79 @@ describe('settling fulfilled orders', () => {
     });
   });
 
-  it('leaves a hold that was never committed', async () => {
+  it('settles a hold that was never committed: the order shipped, so its units do not come back', async () => {
+    // Arrange: the commit step never landed, the order was fulfilled anyway.
     const { deps, reserve, stock, handle } = setup();
     const sku = freshSku();
     await stock(sku, 5);
     const o = order([[sku, 2]]);
     await reserve.execute(o);
+    const warn = jest.spyOn(logger, 'warn');
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+
+    // Act
+    const result = await handle(fulfilled(o.orderId));
+
+    // Assert
+    expect(result).toEqual({ outcome: 'processed', settled: [{ sku, quantity: 2 }] });
+    expect(units(await deps.store.getAllocation(sku))).toEqual({
+      available: 3,
+      held: 0,
+      committed: 0,
+      total: 3,
+    });
+    expect(await deps.store.getReservationRecord(o.orderId)).toBeUndefined();
+    expect(warn).toHaveBeenCalledWith(
+      'fulfilled order had uncommitted holds; settled them',
+      expect.objectContaining({ orderId: o.orderId, lines: [{ sku, quantity: 2 }] }),
+    );
+    expect(addMetric).toHaveBeenCalledWith('StockUncommittedHoldsSettled', 'Count', 1);
+    expect(addMetric).toHaveBeenCalledWith('StockUncommittedUnitsSettled', 'Count', 2);
+  });
+
+  it('leaves nothing for the sweeper to hand back once a fulfilled order’s HELD hold is settled', async () => {
+    const { deps, reserve, stock, handle } = setup();
+    const sku = freshSku();
+    await stock(sku, 5);
+    const o = order([[sku, 2]]);
+    await reserve.execute(o);
+    await handle(fulfilled(o.orderId));
+    deps.clock.advance(3_600_000);
+
+    await new SweepExpiredHolds(deps).execute('sweep-after-fulfilment');
+
+    expect(units(await deps.store.getAllocation(sku))).toEqual({
+      available: 3,
+      held: 0,
+      committed: 0,
+      total: 3,
+    });
+    expect(deps.publisher.ofType('StockReleased').filter((e) => e.data.orderId === o.orderId)).toEqual([]);
+  });
+
+  it('settles committed and uncommitted holds of one order together', async () => {
+    const { deps, reserve, stock, handle } = setup();
+    const [a, b] = [freshSku(), freshSku()];
+    await stock(a, 5);
+    await stock(b, 5);
+    const o = order([
+      [a, 1],
+      [b, 3],
+    ]);
+    await reserve.execute(o);
+    await deps.store.commitHold(a, o.orderId, deps.clock.now());
 
     const result = await handle(fulfilled(o.orderId));
 
-    expect(result).toEqual({ outcome: 'processed', settled: [] });
-    expect(units(await deps.store.getAllocation(sku))).toEqual({
-      available: 3,
-      held: 2,
-      committed: 0,
-      total: 5,
-    });
-    expect(await deps.store.getReservationRecord(o.orderId)).toBeDefined();
+    expect([...result.settled].sort((x, y) => x.sku.localeCompare(y.sku))).toEqual(
+      [
+        { sku: a, quantity: 1 },
+        { sku: b, quantity: 3 },
+      ].sort((x, y) => x.sku.localeCompare(y.sku)),
+    );
+    expect(units(await deps.store.getAllocation(a)).total).toBe(4);
+    expect(units(await deps.store.getAllocation(b)).total).toBe(2);
+    expect(await deps.store.getReservationRecord(o.orderId)).toBeUndefined();
   });
 
   it('does nothing for an order with no hold in this region', async () => {
@@ -167,13 +227,41 @@ describe('settling fulfilled orders', () => {
     expect(units(await deps.store.getAllocation(sku)).committed).toBe(2);
   });
 
-  it('rejects a malformed event so it goes to the dead-letter queue', async () => {
+  it.each([
+    ['an event that is not an envelope', { detail: { type: 'OrderFulfilled' } }],
+    ['a bare string', 'OrderFulfilled'],
+    ['nothing', null],
+  ])('drops %s with an error log and a metric instead of throwing', async (_name, event) => {
     const { handle } = setup();
+    const error = jest.spyOn(logger, 'error');
+    const addMetric = jest.spyOn(metrics, 'addMetric');
 
-    await expect(handle({ detail: { type: 'OrderFulfilled' } })).rejects.toBeInstanceOf(ValidationError);
-    const bad = fulfilled('x');
-    await expect(
-      handle({ ...bad, detail: { ...bad.detail, data: { customerId: 'CUST-1' } } }),
-    ).rejects.toBeInstanceOf(ValidationError);
+    const result = await handle(event);
+
+    expect(result).toEqual({ outcome: 'ignored', settled: [] });
+    expect(error).toHaveBeenCalledWith('malformed event dropped', expect.any(Object));
+    expect(addMetric).toHaveBeenCalledWith('MalformedEventsDropped', 'Count', 1);
+  });
+
+  it('drops an OrderFulfilled without an order id, leaving the order’s holds alone', async () => {
+    const { deps, reserve, commit, stock, handle } = setup();
+    const sku = freshSku();
+    await stock(sku, 5);
+    const o = order([[sku, 2]]);
+    await reserve.execute(o);
+    await commit.execute(o);
+    const bad = fulfilled(o.orderId);
+    const error = jest.spyOn(logger, 'error');
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+
+    const result = await handle({ ...bad, detail: { ...bad.detail, data: { customerId: 'CUST-1' } } });
+
+    expect(result).toEqual({ outcome: 'ignored', settled: [] });
+    expect(error).toHaveBeenCalledWith(
+      'malformed OrderFulfilled dropped',
+      expect.objectContaining({ eventId: bad.detail.id }),
+    );
+    expect(addMetric).toHaveBeenCalledWith('MalformedEventsDropped', 'Count', 1);
+    expect(units(await deps.store.getAllocation(sku)).committed).toBe(2);
   });
 });

@@ -30,7 +30,7 @@ describe('notifications events consumer', () => {
     const processed = new DynamoProcessedEventStore(client, tables['processed-events'], REGION);
     notifier = new FakeCustomerNotifier();
     alerter = new FakeOpsAlerter();
-    handler = buildEventsHandler({ notifier, alerter, processed, ...quietObservability() });
+    handler = buildEventsHandler({ region: REGION, notifier, alerter, processed, ...quietObservability() });
   });
 
   it('alerts ops on OrderFailed, ShipmentFailed and StockReservationFailed', async () => {
@@ -120,6 +120,42 @@ describe('notifications events consumer', () => {
     expect(result).toMatchObject({ outcome: 'ignored' });
     expect(alerter.alerts).toHaveLength(0);
     expect(notifier.published).toHaveLength(0);
+  });
+
+  it('ignores events replicated from a peer region: their own region notifies', async () => {
+    // Arrange: a peer's failure events, as the cross-region rules deliver them here.
+    const peer = 'eu-west-1';
+    const events = [
+      createEvent({
+        type: 'ShipmentFailed',
+        source: 'meridian.shipping',
+        region: peer,
+        correlationId: 'c-peer-1',
+        data: { orderId: 'ord_peer_1', reason: 'dead-lettered' },
+      }),
+      createEvent({
+        type: 'PaymentDeclined',
+        source: 'meridian.payments',
+        region: peer,
+        correlationId: 'c-peer-2',
+        data: { orderId: 'ord_peer_2', reason: 'card_declined' },
+      }),
+    ];
+
+    // Act
+    const results = [];
+    for (const e of events) results.push(await handler(eventBridge(e)));
+
+    // Assert: nothing sent; the same event from this region would be.
+    expect(results).toEqual([
+      { outcome: 'ignored', reason: expect.stringContaining(peer) },
+      { outcome: 'ignored', reason: expect.stringContaining(peer) },
+    ]);
+    expect(alerter.alerts).toEqual([]);
+    expect(notifier.published).toEqual([]);
+    expect(await handler(eventBridge({ ...events[0]!, region: REGION }))).toMatchObject({
+      outcome: 'alerted',
+    });
   });
 
   it('drops malformed events without throwing', async () => {

@@ -88,6 +88,32 @@ describe('notify step', () => {
     expect(notifier.published).toHaveLength(1);
   });
 
+  it('refuses to notify for an order homed in another region, sending nothing', async () => {
+    const { notifier, notify } = setup();
+    const o = order('n7', { homeRegion: 'eu-west-1', email: 'ada@example.com' });
+
+    await expect(notify({ order: o, template: 'order-fulfilled' })).rejects.toMatchObject({
+      name: 'OrderHomedElsewhereError',
+      kind: 'conflict',
+      message: expect.stringContaining('eu-west-1'),
+    });
+    expect(notifier.emails).toEqual([]);
+    expect(notifier.published).toEqual([]);
+  });
+
+  it('accepts a compensation reason of any length, such as a whole Lambda error Cause', async () => {
+    const { notifier, notify } = setup();
+    const cause = JSON.stringify({ errorType: 'OutOfStockError', errorMessage: 'no stock' }).padEnd(
+      5000,
+      ' ',
+    );
+
+    const result = await notify({ order: order('n8'), template: 'order-failed', reason: cause });
+
+    expect(result).toMatchObject({ channel: 'sns', duplicate: false });
+    expect(notifier.published[0]!.text).toContain('out of stock');
+  });
+
   it('rejects an unknown template or a bad order', async () => {
     const { notify } = setup();
 

@@ -89,6 +89,63 @@ describe('cancelling orders', () => {
       expect(await stored(orderId)).toMatchObject({ cancellationReason: 'cancelled by customer' });
     });
 
+    it.each([
+      ['spaces and a newline', '  \n'],
+      ['a tab', '\t'],
+      ['nothing', ''],
+    ])(
+      'treats a base64-encoded body of %s like an empty body (default reason, no content type needed)',
+      async (_name, blank) => {
+        const orderId = await placeOrder(home);
+
+        const res = await home.api(
+          apiEvent('POST', `/orders/${orderId}/cancel`, {
+            rawBody: Buffer.from(blank, 'utf8').toString('base64'),
+            isBase64Encoded: true,
+          }),
+        );
+
+        expect(res.statusCode).toBe(202);
+        expect(await stored(orderId)).toMatchObject({
+          status: 'CANCELLING',
+          cancellationReason: 'cancelled by customer',
+        });
+      },
+    );
+
+    it('reads a base64-encoded JSON body like a plain one', async () => {
+      const orderId = await placeOrder(home);
+
+      const res = await home.api(
+        apiEvent('POST', `/orders/${orderId}/cancel`, {
+          rawBody: Buffer.from(JSON.stringify({ reason: 'encoded' })).toString('base64'),
+          isBase64Encoded: true,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+      );
+
+      expect(res.statusCode).toBe(202);
+      expect(await stored(orderId)).toMatchObject({ cancellationReason: 'encoded' });
+    });
+
+    it.each([
+      ['base64-encoded', Buffer.from(' '.repeat(70 * 1024)).toString('base64'), true],
+      ['plain', ' '.repeat(70 * 1024), false],
+    ])('refuses a blank %s body over 64 KiB with 413', async (_name, rawBody, isBase64Encoded) => {
+      const orderId = await placeOrder(home);
+
+      const res = await home.api(
+        apiEvent('POST', `/orders/${orderId}/cancel`, {
+          rawBody,
+          isBase64Encoded,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+      );
+
+      expect(res.statusCode).toBe(413);
+      expect((await stored(orderId))?.status).toBe('PENDING');
+    });
+
     it('cancels a RESERVED or PAID order', async () => {
       const reserved = await placeOrder(home);
       await home.setStatus({ orderId: reserved, status: 'RESERVED' });

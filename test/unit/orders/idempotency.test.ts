@@ -1,4 +1,5 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoIdempotencyStore } from '../../../services/orders/adapters/dynamo-idempotency-store';
 import type { OrderRepository } from '../../../services/orders/domain/ports';
 import { createTables, testDocumentClient } from '../../support/dynamo';
 import {
@@ -239,6 +240,109 @@ describe('POST /orders idempotency', () => {
       new GetCommand({ TableName: tables.orders, Key: { pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' } }),
     );
     expect(Item).toMatchObject({ orderId: bodyOf(reuse).orderId, ownerRegion: 'us-east-1' });
+  });
+
+  describe('an expired record owned by another region', () => {
+    const NOW_S = Date.UTC(2026, 0, 1) / 1000;
+
+    /** A key record as another region wrote it, replicated here, already past its expiry. */
+    async function foreignExpiredRecord(key: string, fingerprint: string, orderId: string) {
+      const item = {
+        pk: `IDEMPOTENCY#${key}`,
+        sk: 'IDEMPOTENCY',
+        entity: 'IdempotencyRecord',
+        key,
+        fingerprint,
+        orderId,
+        ownerRegion: 'eu-west-1',
+        createdAt: '2025-12-30T00:00:00.000Z',
+        updatedAt: '2025-12-30T00:00:00.000Z',
+        expiresAt: NOW_S - 60,
+      };
+      await client.send(new PutCommand({ TableName: tables.orders, Item: item }));
+      return item;
+    }
+    const keyRecord = async (key: string) =>
+      (
+        await client.send(
+          new GetCommand({
+            TableName: tables.orders,
+            Key: { pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+
+    it('is never overwritten by another body: 422, the record stays as its owner wrote it', async () => {
+      const key = newKey();
+      const foreign = await foreignExpiredRecord(key, 'f'.repeat(64), 'ord_0123456789ABCDEFGHJKMNPQRS');
+      const api = app();
+
+      const res = await api.api(createOrderEvent(orderBody(), key));
+
+      expect(res.statusCode).toBe(422);
+      expect(errorOf(res).code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await keyRecord(key)).toEqual(foreign);
+      expect(await orderItems()).toHaveLength(0);
+      expect(api.saga.executions.size).toBe(0);
+    });
+
+    it('with the same body replays its order id and leaves the record alone', async () => {
+      // Arrange: learn the fingerprint and order id this body derives, on a scratch table.
+      const key = newKey();
+      const scratch = await createTables(['orders', 'processed-events']);
+      const probe = bodyOf(
+        await buildApp(client, { orders: scratch.orders, processed: scratch['processed-events'] }).api(
+          createOrderEvent(orderBody(), key),
+        ),
+      );
+      const { Item: probeRecord } = await client.send(
+        new GetCommand({ TableName: scratch.orders, Key: { pk: `IDEMPOTENCY#${key}`, sk: 'IDEMPOTENCY' } }),
+      );
+      const foreign = await foreignExpiredRecord(
+        key,
+        String(probeRecord?.fingerprint),
+        String(probe.orderId),
+      );
+
+      // Act
+      const res = await app().api(createOrderEvent(orderBody(), key));
+
+      // Assert
+      expect(bodyOf(res).orderId).toBe(probe.orderId);
+      expect(await keyRecord(key)).toEqual(foreign);
+    });
+
+    it('is reported by the store as existing, not claimed', async () => {
+      const key = newKey();
+      const foreign = await foreignExpiredRecord(key, 'f'.repeat(64), 'ord_0123456789ABCDEFGHJKMNPQRS');
+      const store = new DynamoIdempotencyStore(client, tables.orders);
+
+      const claim = await store.claim(
+        {
+          key,
+          fingerprint: 'a'.repeat(64),
+          orderId: 'ord_ZZZZZZZZZZZZZZZZZZZZZZZZZZ',
+          ownerRegion: 'us-east-1',
+          createdAt: '2026-01-01T00:00:00.000Z',
+          expiresAt: NOW_S + 3600,
+        },
+        NOW_S,
+      );
+
+      expect(claim).toEqual({
+        claimed: false,
+        existing: {
+          key,
+          fingerprint: foreign.fingerprint,
+          orderId: foreign.orderId,
+          ownerRegion: 'eu-west-1',
+          createdAt: foreign.createdAt,
+          expiresAt: foreign.expiresAt,
+        },
+      });
+      expect(await keyRecord(key)).toEqual(foreign);
+    });
   });
 
   it('writes the key record with its owner region and a TTL', async () => {

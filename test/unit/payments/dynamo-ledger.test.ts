@@ -1,7 +1,10 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ManualClock } from '../../../services/shared/clock';
 import { DynamoLedgerStore } from '../../../services/payments/provider/adapters/dynamo-ledger';
-import { IdempotencyKeyMismatchError } from '../../../services/payments/provider/domain/errors';
+import {
+  ChargeOwnershipError,
+  IdempotencyKeyMismatchError,
+} from '../../../services/payments/provider/domain/errors';
 import { SimulatedPaymentProvider } from '../../../services/payments/provider/domain/provider';
 import { seededRandomness } from '../../../services/payments/provider/domain/randomness';
 import { immediateDelivery } from '../../../services/payments/provider/domain/schedulers';
@@ -91,6 +94,31 @@ describe('provider ledger in DynamoDB', () => {
       Array.from({ length: 5 }, () => p.capture(charge.chargeId, 'ord_capture:capture')),
     );
     expect(results.every((r) => r.status === 'captured' && r.capturedMinor === 1000)).toBe(true);
+  });
+
+  it('refuses a state change to a charge item another region wrote, leaving it unchanged', async () => {
+    // Arrange: eu-west-1 (this table's `ledger`) created and decided the charge.
+    const charge = await provider().createCharge(request('ord_owned'));
+    const elsewhere = new DynamoLedgerStore({ client, tableName, region: 'us-east-1' });
+
+    // Act + assert: the other region's copy may read it, not change it.
+    await expect(
+      elsewhere.updateCharge(charge.chargeId, ['authorized'], { status: 'captured', capturedMinor: 1000 }),
+    ).rejects.toBeInstanceOf(ChargeOwnershipError);
+    const intruder = new SimulatedPaymentProvider({
+      ledger: elsewhere,
+      dispatcher: new RecordingDispatcher(),
+      scheduler: immediateDelivery(),
+      clock: new ManualClock(),
+      randomness: seededRandomness('ledger-test'),
+    });
+    await expect(intruder.capture(charge.chargeId, 'ord_owned:capture')).rejects.toMatchObject({
+      name: 'ChargeOwnershipError',
+      code: 'CHARGE_NOT_OWNED',
+    });
+    const [stored] = await items(`CHARGE#${charge.chargeId}`);
+    expect(stored).toMatchObject({ status: 'authorized', ownerRegion: 'eu-west-1' });
+    expect(stored?.capturedMinor).toBeUndefined();
   });
 
   it('applies a conditional update only from an allowed status', async () => {

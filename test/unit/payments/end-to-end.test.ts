@@ -72,7 +72,7 @@ describe('payment authorization end to end over HTTP', () => {
       token: 'visa-1',
       output: { chargeId: first.chargeId, status: 'AUTHORIZED' },
     });
-    expect(server.requests.filter((r) => r.body.includes(first.chargeId))).toHaveLength(1);
+    expect(server.requests.filter((r) => r.body.includes(String(first.chargeId)))).toHaveLength(1);
 
     const retry = await h.authorize(stepInput(order, { taskToken: 'visa-2' }), ctx);
 
@@ -83,7 +83,7 @@ describe('payment authorization end to end over HTTP', () => {
       output: { chargeId: first.chargeId, status: 'AUTHORIZED' },
     });
     expect(await chargesFor(order.orderId)).toHaveLength(1);
-    expect(server.requests.filter((r) => r.body.includes(first.chargeId))).toHaveLength(1);
+    expect(server.requests.filter((r) => r.body.includes(String(first.chargeId)))).toHaveLength(1);
   });
 
   it('resumes the task with PaymentDeclinedError for tok_chargeDeclined, and so does a retry', async () => {

@@ -47,6 +47,31 @@ describe('payments composition root', () => {
     expect(() => loadMain({ ...FULL_ENV, PAYMENT_APPROVAL_RATE: '1.5' })).toThrow(/PAYMENT_APPROVAL_RATE/);
   });
 
+  it('refuses a dedupe lease the webhook retry schedule would not outlast twice, naming the variables', () => {
+    expect(() => loadMain({ ...FULL_ENV, PAYMENT_WEBHOOK_DEDUPE_LEASE_MS: '30000' })).toThrow(
+      /PAYMENT_WEBHOOK_DEDUPE_LEASE_MS \(30000\) must be less than half the webhook retry span/,
+    );
+    expect(() =>
+      loadMain({ ...FULL_ENV, PAYMENT_WEBHOOK_MAX_ATTEMPTS: '3', PAYMENT_WEBHOOK_DEDUPE_LEASE_MS: '5000' }),
+    ).toThrow(/PAYMENT_WEBHOOK_MAX_ATTEMPTS/);
+  });
+
+  it('accepts a shorter lease with a longer retry schedule', () => {
+    const mod = loadMain({
+      ...FULL_ENV,
+      PAYMENT_WEBHOOK_DEDUPE_LEASE_MS: '20000',
+      PAYMENT_WEBHOOK_MAX_ATTEMPTS: '20',
+      PAYMENT_WEBHOOK_RETRY_MAX_DELAY_MS: '10000',
+    });
+    expect(typeof mod.webhook).toBe('function');
+  });
+
+  it('rejects a non-integer dedupe lease, naming it', () => {
+    expect(() => loadMain({ ...FULL_ENV, PAYMENT_WEBHOOK_DEDUPE_LEASE_MS: 'soon' })).toThrow(
+      /PAYMENT_WEBHOOK_DEDUPE_LEASE_MS/,
+    );
+  });
+
   it('exports the four entry points when configured', () => {
     const mod = loadMain({ ...FULL_ENV, PAYMENT_APPROVAL_RATE: '0.7', PAYMENT_WEBHOOK_DELAY_MS: '250' });
     for (const name of ['authorizePayment', 'capturePayment', 'refundPayment', 'webhook']) {

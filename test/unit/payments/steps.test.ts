@@ -222,10 +222,13 @@ describe('payment saga steps', () => {
   });
 
   describe('refundPayment', () => {
-    it('does nothing, without throwing, when the order has no payment', async () => {
+    it('has nothing to refund, without throwing, when the order has no payment — and closes it', async () => {
       const h = paymentsHarness({ tables });
-      await expect(h.refund(stepInput(sagaOrder()), ctx)).resolves.toEqual({ outcome: 'NOTHING_TO_REFUND' });
+      const order = sagaOrder();
+      await expect(h.refund(stepInput(order), ctx)).resolves.toEqual({ outcome: 'NOTHING_TO_REFUND' });
       expect(h.publisher.events).toHaveLength(0);
+      // Closed, so an authorization step still in flight for this order stands down instead of charging.
+      expect(await h.repository.get(order.orderId)).toMatchObject({ status: 'VOIDED', ownerRegion: REGION });
     });
 
     it('refunds a captured payment once and publishes PaymentRefunded', async () => {
@@ -254,7 +257,7 @@ describe('payment saga steps', () => {
       const result = await h.refund(stepInput(order), ctx);
 
       expect(result).toEqual({ outcome: 'VOIDED', chargeId });
-      expect(await h.provider.getCharge(chargeId)).toMatchObject({ status: 'voided' });
+      expect(await h.provider.getCharge(String(chargeId))).toMatchObject({ status: 'voided' });
       expect(await h.repository.get(order.orderId)).toMatchObject({ status: 'VOIDED' });
       expect(h.publisher.types()).not.toContain('PaymentRefunded');
       await expect(h.refund(stepInput(order), ctx)).resolves.toEqual({ outcome: 'VOIDED', chargeId });
@@ -267,7 +270,7 @@ describe('payment saga steps', () => {
       const result = await h.refund(stepInput(order, { reason: 'States.Timeout' }), ctx);
 
       expect(result).toEqual({ outcome: 'VOIDED', chargeId });
-      expect(await h.provider.getCharge(chargeId)).toMatchObject({ status: 'voided' });
+      expect(await h.provider.getCharge(String(chargeId))).toMatchObject({ status: 'voided' });
     });
 
     it('voids a pending charge so its late authorization is ignored', async () => {

@@ -6,9 +6,14 @@ import { SAGA_ERRORS } from '../../../services/shared/saga';
 import { DynamoPaymentRepository } from '../../../services/payments/adapters/dynamo-payment-repository';
 import { HandleProviderWebhook } from '../../../services/payments/domain/handle-webhook';
 import { buildWebhookHandler } from '../../../services/payments/handlers/webhook';
+import { signatureHeader } from '../../../services/payments/provider/domain/signature';
 import type { WebhookEvent } from '../../../services/payments/provider/domain/types';
 import { createTables, testDocumentClient } from '../../support/dynamo';
-import { FakeTaskCallbacks, RecordingPublisher } from './support/fakes';
+import { DynamoLedgerStore } from '../../../services/payments/provider/adapters/dynamo-ledger';
+import { SimulatedPaymentProvider } from '../../../services/payments/provider/domain/provider';
+import { seededRandomness } from '../../../services/payments/provider/domain/randomness';
+import { immediateDelivery } from '../../../services/payments/provider/domain/schedulers';
+import { FakeTaskCallbacks, RecordingDispatcher, RecordingPublisher } from './support/fakes';
 import { signedWebhook } from './support/webhooks';
 
 const SECRET = 'whsec_webhook_handler_secret';
@@ -23,6 +28,9 @@ describe('POST /payments/webhook', () => {
   let publisher: RecordingPublisher;
   let handler: ReturnType<typeof buildWebhookHandler>;
   let processedEvents: DynamoProcessedEventStore;
+  let provider: SimulatedPaymentProvider;
+  /** Webhooks the provider decided to send (the tests post them to the handler themselves). */
+  const providerWebhooks = new RecordingDispatcher();
   let seq = 0;
 
   beforeAll(async () => {
@@ -34,6 +42,13 @@ describe('POST /payments/webhook', () => {
       now: clock.now.bind(clock),
     });
     processedEvents = new DynamoProcessedEventStore(client, tables['processed-events'], REGION);
+    provider = new SimulatedPaymentProvider({
+      ledger: new DynamoLedgerStore({ client, tableName: tables.payments, region: REGION }),
+      dispatcher: providerWebhooks,
+      scheduler: immediateDelivery(),
+      clock,
+      randomness: seededRandomness('webhook-handler'),
+    });
   });
 
   beforeEach(() => {
@@ -47,6 +62,7 @@ describe('POST /payments/webhook', () => {
         clock,
         callbacks,
         processedEvents,
+        provider,
       }),
       secret: SECRET,
       toleranceSeconds: 300,
@@ -159,6 +175,48 @@ describe('POST /payments/webhook', () => {
     expect((await repository.get(order.orderId))?.status).toBe('AUTHORIZING');
   });
 
+  /**
+   * A webhook body whose bytes are not valid UTF-8 (a 0xFF byte inside a JSON string), delivered base64
+   * encoded as API Gateway does for binary media types, signed as `signedBytes`.
+   */
+  function base64Webhook(bytes: Buffer, signedBytes: Buffer | string) {
+    const event = signedWebhook('', { secret: SECRET, timestampSeconds: nowSeconds() });
+    event.headers['Meridian-Signature'] = signatureHeader(SECRET, nowSeconds(), signedBytes);
+    event.body = bytes.toString('base64');
+    event.isBase64Encoded = true;
+    return event;
+  }
+
+  function withInvalidUtf8(event: WebhookEvent): Buffer {
+    const json = JSON.stringify({ ...event, note: '@@' });
+    const [head, tail] = json.split('@@') as [string, string];
+    return Buffer.concat([Buffer.from(head, 'utf8'), Buffer.from([0xff]), Buffer.from(tail, 'utf8')]);
+  }
+
+  it('verifies the signature over the exact bytes of a base64-encoded body', async () => {
+    const order = await awaitingPayment();
+    const bytes = withInvalidUtf8(webhook('charge.authorized', order));
+    const res = await handler(base64Webhook(bytes, bytes), lambdaContext());
+
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ result: 'resumed', decision: 'authorized' });
+    expect(callbacks.delivered).toEqual([
+      expect.objectContaining({ kind: 'success', token: order.taskToken }),
+    ]);
+  });
+
+  it('rejects a signature over a lossy UTF-8 decoding of the body rather than its bytes', async () => {
+    const order = await awaitingPayment();
+    const bytes = withInvalidUtf8(webhook('charge.authorized', order));
+    // The text a UTF-8 round trip yields (0xFF becomes U+FFFD): other bytes than the ones received.
+    const roundTripped = bytes.toString('utf8');
+    const res = await handler(base64Webhook(bytes, roundTripped), lambdaContext());
+
+    expect(res.statusCode).toBe(401);
+    expect(errorCode(res.body)).toBe('SIGNATURE_INVALID');
+    expect(callbacks.delivered).toHaveLength(0);
+  });
+
   it('rejects a signature made with another secret with 401', async () => {
     const order = await awaitingPayment();
     const res = await post(JSON.stringify(webhook('charge.authorized', order)), {
@@ -236,12 +294,55 @@ describe('POST /payments/webhook', () => {
     expect(callbacks.delivered).toHaveLength(0);
   });
 
-  it('ignores a late decision for a payment already compensated', async () => {
-    const order = await awaitingPayment();
-    await repository.transition(order.orderId, ['AUTHORIZING'], 'VOIDED');
-    const res = await post(JSON.stringify(webhook('charge.authorized', order)));
+  /**
+   * A payment compensation closed before it saw any charge, and the charge a stalled step created after
+   * that — decided by the provider, its webhook ready to post.
+   */
+  async function chargedAfterCompensation(status: 'VOIDED' | 'REFUNDED', token: string) {
+    seq += 1;
+    const orderId = `ord_late_${seq}`;
+    await repository.beginAuthorization({
+      orderId,
+      taskToken: `token-${seq}`,
+      amountMinor: 4200,
+      currency: 'EUR',
+      correlationId: `c-${seq}`,
+    });
+    await repository.transition(orderId, ['AUTHORIZING'], status);
+    const charge = await provider.createCharge({
+      idempotencyKey: orderId,
+      amountMinor: 4200,
+      currency: 'EUR',
+      token,
+      metadata: { orderId },
+    });
+    const sent = providerWebhooks.sent.find((e) => e.data.chargeId === charge.chargeId);
+    if (!sent) throw new Error('the provider sent no webhook');
+    return { orderId, chargeId: charge.chargeId, webhook: sent };
+  }
+
+  it.each(['VOIDED', 'REFUNDED'] as const)(
+    'gives back at the provider an authorization arriving after compensation (%s), without resuming the saga',
+    async (status) => {
+      const late = await chargedAfterCompensation(status, 'tok_visa');
+      const res = await post(JSON.stringify(late.webhook));
+
+      expect(res.statusCode).toBe(200);
+      expect(JSON.parse(res.body)).toEqual({ received: true, result: 'released', chargeStatus: 'voided' });
+      expect(await provider.getCharge(late.chargeId)).toMatchObject({ status: 'voided' });
+      expect(await repository.get(late.orderId)).toMatchObject({ status, chargeId: late.chargeId });
+      expect(callbacks.delivered).toHaveLength(0);
+      expect(publisher.events).toHaveLength(0);
+    },
+  );
+
+  it('ignores a decline arriving after compensation: the charge holds no money', async () => {
+    const late = await chargedAfterCompensation('VOIDED', 'tok_chargeDeclined');
+    const res = await post(JSON.stringify(late.webhook));
+
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ result: 'ignored', ignored: 'already-settled' });
+    expect(await provider.getCharge(late.chargeId)).toMatchObject({ status: 'declined' });
     expect(callbacks.delivered).toHaveLength(0);
     expect(publisher.events).toHaveLength(0);
   });
@@ -314,6 +415,7 @@ describe('POST /payments/webhook', () => {
         clock,
         callbacks,
         processedEvents,
+        provider,
       }),
       secret: SECRET,
       toleranceSeconds: 300,

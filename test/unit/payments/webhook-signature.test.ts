@@ -12,7 +12,13 @@ const T = Math.floor(NOW / 1000);
 const BODY = '{"id":"evt_1"}';
 
 const verify = (header: string | undefined, body = BODY, nowMs = NOW) =>
-  verifyWebhookSignature({ header, rawBody: body, secret: SECRET, nowMs, toleranceSeconds: 300 });
+  verifyWebhookSignature({
+    header,
+    rawBody: Buffer.from(body, 'utf8'),
+    secret: SECRET,
+    nowMs,
+    toleranceSeconds: 300,
+  });
 
 describe('webhook signature verification', () => {
   it('accepts an authentic signature', () => {

@@ -58,6 +58,11 @@ describe('money', () => {
     [1.005, false],
     [10, true],
     [0.001, false],
+    [523456.780000001, false],
+    [1e-9, false],
+    [1e21, true],
+    [Number.NaN, false],
+    [Infinity, false],
   ])('%p has at most 2 decimals: %p', (amount, ok) => {
     expect(hasAtMostDecimals(amount, 2)).toBe(ok);
   });

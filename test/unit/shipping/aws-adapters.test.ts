@@ -77,6 +77,29 @@ describe('Step Functions task callbacks adapter', () => {
     },
   );
 
+  it('sends SendTaskFailure with the error name and cause', async () => {
+    server.reply = () => ({ status: 200, body: {} });
+
+    const outcome = await callbacks.fail('tok-4', 'ShipmentCancelledError', 'the shipment was cancelled');
+
+    expect(outcome).toEqual({ outcome: 'sent' });
+    expect(server.requests.at(-1)).toEqual({
+      target: 'AWSStepFunctions.SendTaskFailure',
+      body: { taskToken: 'tok-4', error: 'ShipmentCancelledError', cause: 'the shipment was cancelled' },
+    });
+  });
+
+  it('reports a failure sent to a task that is gone as stale', async () => {
+    server.reply = () => ({
+      status: 400,
+      body: { __type: 'com.amazonaws.swf.service.v2.model#TaskTimedOut', message: 'gone' },
+    });
+
+    const outcome = await callbacks.fail('tok-5', 'ShipmentCancelledError', 'cancelled');
+
+    expect(outcome).toEqual({ outcome: 'stale', reason: expect.stringContaining('TaskTimedOut') });
+  });
+
   it('throws other errors so the record is retried', async () => {
     server.reply = () => ({ status: 400, body: { __type: 'ThrottlingException', message: 'slow down' } });
 

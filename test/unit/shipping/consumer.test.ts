@@ -1,5 +1,8 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ManualClock } from '../../../services/shared/clock';
-import { lambdaContext } from '../../../services/shared/lambda';
+import { instrumented, lambdaContext } from '../../../services/shared/lambda';
+import { observability } from '../../../services/shared/observability';
 import {
   DynamoFailureInjectionStore,
   DynamoShipmentRepository,
@@ -10,13 +13,17 @@ import {
   type FailureInjectorProps,
 } from '../../../services/shipping/domain/failure-injection';
 import type { RandomSource } from '../../../services/shipping/domain/ports';
+import type { Shipment } from '../../../services/shipping/domain/shipment';
+import { buildCancelShipmentHandler } from '../../../services/shipping/handlers/cancel-shipment';
 import { buildConsumerHandler } from '../../../services/shipping/handlers/consumer';
+import { sqsBatchCorrelationId } from '../../../services/shipping/handlers/correlation';
 import { buildSetFailureInjectionHandler } from '../../../services/shipping/handlers/set-failure-injection';
 import { createTables, testDocumentClient } from '../../support/dynamo';
 import {
   FakePublisher,
   FakeTaskCallbacks,
   REGION,
+  captureLogs,
   order,
   quietObservability,
   shippingBody,
@@ -82,7 +89,7 @@ describe('shipping queue consumer', () => {
 
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m2', 'm4']);
     for (const o of [orders[0]!, orders[1]!, orders[3]!]) {
-      const shipment = await shipments.get(o.orderId);
+      const shipment = (await shipments.get(o.orderId)) as Shipment | undefined;
       expect(shipment).toMatchObject({ orderId: o.orderId, status: 'CREATED', ownerRegion: REGION });
       expect(callbacks.completed.get(`token-${o.orderId}`)).toEqual({
         shipmentId: shipment!.shipmentId,
@@ -108,7 +115,7 @@ describe('shipping queue consumer', () => {
     });
 
     await handler(sqsEvent(sqsRecord('d1', shippingBody(o))), lambdaContext());
-    const first = await shipments.get(o.orderId);
+    const first = (await shipments.get(o.orderId)) as Shipment | undefined;
 
     expect(first).toMatchObject({
       status: 'CREATED',
@@ -202,6 +209,23 @@ describe('shipping queue consumer', () => {
     await west.setRate({ rate: null });
   });
 
+  it('refuses to change a failure-injection item another region owns, naming the owner', async () => {
+    // A config item under this region's key, owned by eu-west-1 (e.g. replicated from a mis-set region).
+    const region = 'ap-south-1';
+    const key = { pk: `CONFIG#${region}`, sk: 'FAILURE_INJECTION' };
+    const item = { ...key, rate: 0.5, ownerRegion: 'eu-west-1', updatedAt: '2026-01-01T00:00:00.000Z' };
+    await client.send(new PutCommand({ TableName: table, Item: item }));
+    const { setRate } = setup({ region });
+
+    await expect(setRate({ rate: 1 })).rejects.toMatchObject({
+      name: 'NotOwnerRegionError',
+      message: expect.stringContaining('eu-west-1'),
+    });
+    await expect(setRate({ rate: null })).rejects.toMatchObject({ name: 'NotOwnerRegionError' });
+    const stored = await client.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
+    expect(stored.Item).toEqual(item);
+  });
+
   it('fails a message for an order homed in another region instead of writing it', async () => {
     const { handler, shipments } = setup();
     const foreign = order('foreign', { homeRegion: 'eu-west-1' });
@@ -210,6 +234,111 @@ describe('shipping queue consumer', () => {
 
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'f1' }]);
     expect(await shipments.get(foreign.orderId)).toBeUndefined();
+  });
+
+  it('refuses to ship an order fenced by a cancellation marker, failing its task with ShipmentCancelledError', async () => {
+    // Arrange: compensation ran before the shipping message was ever delivered (e.g. a late re-drive).
+    const { handler, shipments, publisher, callbacks, clock } = setup();
+    const cancel = buildCancelShipmentHandler({ region: REGION, shipments, clock, ...quietObservability() });
+    const o = order('fenced');
+    await cancel({ order: o, reason: 'States.Timeout' });
+
+    // Act
+    const response = await handler(sqsEvent(sqsRecord('c1', shippingBody(o))), lambdaContext());
+
+    // Assert: counted as processed (no retries, no DLQ), nothing shipped or announced, the task failed.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await shipments.get(o.orderId)).toMatchObject({ marker: true, status: 'CANCELLED' });
+    expect(publisher.ofType('ShipmentCreated')).toEqual([]);
+    expect(callbacks.completed.has(`token-${o.orderId}`)).toBe(false);
+    expect(callbacks.failed.get(`token-${o.orderId}`)).toEqual({
+      error: 'ShipmentCancelledError',
+      cause: expect.stringContaining(o.orderId),
+    });
+  });
+
+  it('does not report a shipment cancelled after its creation as a success on a later delivery', async () => {
+    const { handler, shipments, publisher, callbacks, clock } = setup();
+    const cancel = buildCancelShipmentHandler({ region: REGION, shipments, clock, ...quietObservability() });
+    const o = order('undone');
+    await handler(sqsEvent(sqsRecord('u1', shippingBody(o))), lambdaContext());
+    await cancel({ order: o, reason: 'OrderCancelledError' });
+
+    // The state's retry sent the message again with a new token, and SQS redelivered the first one.
+    const retried = await handler(
+      sqsEvent(
+        sqsRecord('u2', shippingBody(o, 'token-retry')),
+        sqsRecord('u1', shippingBody(o), { receiveCount: 2 }),
+      ),
+      lambdaContext(),
+    );
+
+    expect(retried.batchItemFailures).toEqual([]);
+    expect(publisher.ofType('ShipmentCreated')).toHaveLength(1);
+    expect(callbacks.completed.has('token-retry')).toBe(false);
+    expect(callbacks.failed.get('token-retry')?.error).toBe('ShipmentCancelledError');
+    expect(await shipments.get(o.orderId)).toMatchObject({ status: 'CANCELLED' });
+  });
+
+  it('counts a cancelled order whose task is gone as processed', async () => {
+    const { handler, shipments, callbacks, clock } = setup();
+    const cancel = buildCancelShipmentHandler({ region: REGION, shipments, clock, ...quietObservability() });
+    const o = order('fenced-late');
+    await cancel({ order: o });
+    callbacks.timeOut(`token-${o.orderId}`);
+
+    const response = await handler(sqsEvent(sqsRecord('fl1', shippingBody(o))), lambdaContext());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(callbacks.failed.size).toBe(0);
+    expect(await shipments.get(o.orderId)).toMatchObject({ marker: true });
+  });
+
+  it('logs each record with its own order correlation id, the batch with its first order', async () => {
+    // Arrange: the consumer wired as main.ts wires it, with a logger that prints.
+    const obs = {
+      ...observability('shipping-test'),
+      logger: new Logger({ serviceName: 'shipping-test', logLevel: 'DEBUG' }),
+    };
+    const { publisher, callbacks, shipments, clock } = setup();
+    const consumer = instrumented(
+      obs,
+      sqsBatchCorrelationId,
+      buildConsumerHandler({
+        region: REGION,
+        shipments,
+        publisher,
+        callbacks,
+        clock,
+        injector: new FailureInjector({
+          store: new DynamoFailureInjectionStore(client, table, REGION),
+          defaultRate: 0,
+          cacheMs: 0,
+          clock,
+          random: seededRandom(2),
+        }),
+        logger: obs.logger,
+        metrics: obs.metrics,
+      }),
+    );
+    const event = sqsEvent(
+      sqsRecord('lg1', shippingBody(order('lg1'))),
+      sqsRecord('lg2', shippingBody(order('lg2'))),
+      sqsRecord('lg3', '{"order": {"orderId": "ord_lg3"'),
+    );
+
+    // Act
+    const { logs } = await captureLogs(() => consumer(event, lambdaContext('shipping-consumer')));
+
+    // Assert
+    const about = (messageId: string) => logs.filter((l) => l.messageId === messageId);
+    expect(about('lg1').map((l) => l.correlationId)).toEqual(['corr-lg1']);
+    expect(about('lg2').map((l) => l.correlationId)).toEqual(['corr-lg2']);
+    expect(about('lg3')).toHaveLength(1);
+    expect(about('lg3')[0]).not.toHaveProperty('correlationId');
+    expect(logs.find((l) => l.message === 'shipping batch finished with failures')).toMatchObject({
+      correlationId: 'corr-lg1',
+    });
   });
 
   it('fails a valid order without a task token as malformed', async () => {

@@ -1,6 +1,8 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ManualClock } from '../../../services/shared/clock';
-import { lambdaContext } from '../../../services/shared/lambda';
+import { instrumented, lambdaContext } from '../../../services/shared/lambda';
+import { observability } from '../../../services/shared/observability';
 import { DynamoFailedOrderRepository } from '../../../services/shipping/adapters/dynamo-failed-orders';
 import {
   DynamoFailureInjectionStore,
@@ -8,7 +10,9 @@ import {
 } from '../../../services/shipping/adapters/dynamo-shipments';
 import { FailureInjector, seededRandom } from '../../../services/shipping/domain/failure-injection';
 import { listFailedOrders, redriveFailedOrders } from '../../../services/shipping/domain/redrive';
+import { buildCancelShipmentHandler } from '../../../services/shipping/handlers/cancel-shipment';
 import { buildConsumerHandler } from '../../../services/shipping/handlers/consumer';
+import { adminCorrelationId, sqsBatchCorrelationId } from '../../../services/shipping/handlers/correlation';
 import { buildDlqHandler } from '../../../services/shipping/handlers/dlq';
 import { buildRedriveHandler } from '../../../services/shipping/handlers/redrive';
 import { createTables, testDocumentClient } from '../../support/dynamo';
@@ -17,6 +21,7 @@ import {
   FakeQueue,
   FakeTaskCallbacks,
   REGION,
+  captureLogs,
   order,
   quietObservability,
   shippingBody,
@@ -268,5 +273,140 @@ describe('shipping DLQ and re-drive', () => {
     expect(callbacks.completed.has(`token-${o.orderId}`)).toBe(true);
     expect(publisher.ofType('ShipmentFailed')).toHaveLength(1);
     expect(publisher.ofType('ShipmentCreated')).toHaveLength(1);
+  });
+
+  it('does not ship a parcel for a failed order when a re-drive comes after compensation', async () => {
+    // Arrange: the message dead-letters, the saga times out and compensates (no shipment yet → marker).
+    const { table, dlq, redrive, queue, clock, publisher, failedOrders } = await setup();
+    const callbacks = new FakeTaskCallbacks();
+    const shipments = new DynamoShipmentRepository(client, table);
+    const store = new DynamoFailureInjectionStore(client, table, REGION);
+    const consumer = buildConsumerHandler({
+      region: REGION,
+      shipments,
+      publisher,
+      callbacks,
+      clock,
+      injector: new FailureInjector({ store, defaultRate: 0, cacheMs: 0, clock, random: seededRandom(5) }),
+      ...quietObservability(),
+    });
+    const cancel = buildCancelShipmentHandler({ region: REGION, shipments, clock, ...quietObservability() });
+    const o = order('late-redrive');
+    const body = shippingBody(o);
+    await store.set(1, new Date(clock.now()).toISOString());
+    for (let receive = 1; receive <= 3; receive++) {
+      await consumer(sqsEvent(sqsRecord('orig', body, { receiveCount: receive })), lambdaContext());
+    }
+    await dlq(sqsEvent(sqsRecord('orig', body, { receiveCount: 3 })), lambdaContext());
+    callbacks.timeOut(`token-${o.orderId}`);
+    const compensation = await cancel({ order: o, reason: 'States.Timeout' });
+    await store.set(null, new Date(clock.now()).toISOString());
+
+    // Act: an operator re-drives the DLQ; the consumer receives the re-driven message.
+    await redrive({});
+    const [message] = queue.sent;
+    const delivered = await consumer(sqsEvent(sqsRecord(message!.messageId, message!.body)), lambdaContext());
+
+    // Assert: processed once (no loop back to the DLQ), nothing shipped or announced.
+    expect(compensation).toEqual({ orderId: o.orderId, outcome: 'no-shipment' });
+    expect(delivered.batchItemFailures).toEqual([]);
+    expect(await shipments.get(o.orderId)).toMatchObject({ marker: true, status: 'CANCELLED' });
+    expect(publisher.ofType('ShipmentCreated')).toEqual([]);
+    expect(callbacks.completed.size).toBe(0);
+    expect(await failedOrders.get(o.orderId)).toMatchObject({ status: 'REDRIVEN' });
+  });
+
+  it("carries the order's correlation id into the record and ShipmentFailed when the body is readable", async () => {
+    const { dlq, failedOrders, publisher } = await setup();
+    const partial = JSON.stringify({
+      order: { orderId: 'ord_cp', correlationId: 'corr-cp' },
+      taskToken: 't',
+    });
+
+    await dlq(
+      sqsEvent(sqsRecord('cp1', partial), sqsRecord('cp2', 'not json', { receiveCount: 4 })),
+      lambdaContext(),
+    );
+
+    expect(await failedOrders.get('ord_cp')).toMatchObject({ correlationId: 'corr-cp' });
+    expect(publisher.aboutOrder('ord_cp')[0]?.correlationId).toBe('corr-cp');
+    expect(await failedOrders.get('unknown-cp2')).not.toHaveProperty('correlationId');
+    expect(publisher.aboutOrder('unknown-cp2')[0]?.correlationId).toBe('cp2');
+  });
+
+  it('logs each dead letter and each re-driven record with its own order correlation id', async () => {
+    // Arrange: the DLQ consumer and the re-drive wired as main.ts wires them, with a logger that prints.
+    const { table, clock, publisher, queue } = await setup();
+    const obs = {
+      ...observability('shipping-test'),
+      logger: new Logger({ serviceName: 'shipping-test', logLevel: 'DEBUG' }),
+    };
+    const failedOrders = new DynamoFailedOrderRepository(client, table, REGION);
+    const deps = { failedOrders, publisher, queue, clock, logger: obs.logger, metrics: obs.metrics };
+    const dlq = instrumented(obs, sqsBatchCorrelationId, buildDlqHandler({ region: REGION, ...deps }));
+    const redrive = instrumented(obs, adminCorrelationId, buildRedriveHandler(deps));
+
+    // Act
+    const dead = await captureLogs(() =>
+      dlq(
+        sqsEvent(sqsRecord('lc1', shippingBody(order('lc1'))), sqsRecord('lc2', shippingBody(order('lc2')))),
+        lambdaContext('shipping-dlq'),
+      ),
+    );
+    const redriven = await captureLogs(() =>
+      redrive({ correlationId: 'ops-run-1' }, lambdaContext('redrive')),
+    );
+    const anonymous = await captureLogs(() => redrive({}, lambdaContext('redrive')));
+
+    // Assert
+    const byOrder = (logs: Record<string, unknown>[], orderId: string) =>
+      logs.filter((l) => l.orderId === orderId).map((l) => l.correlationId);
+    expect(byOrder(dead.logs, 'ord_lc1')).toEqual(['corr-lc1']);
+    expect(byOrder(dead.logs, 'ord_lc2')).toEqual(['corr-lc2']);
+    expect(byOrder(redriven.logs, 'ord_lc1')).toEqual(['corr-lc1']);
+    expect(byOrder(redriven.logs, 'ord_lc2')).toEqual(['corr-lc2']);
+    expect(redriven.logs.find((l) => l.message === 're-drive finished')).toMatchObject({
+      correlationId: 'ops-run-1',
+      redriven: 2,
+    });
+    expect(redriven.result).toEqual({ redriven: 2, orderIds: ['ord_lc1', 'ord_lc2'], failed: [] });
+    expect(anonymous.logs.find((l) => l.message === 're-drive finished')?.correlationId).toEqual(
+      expect.any(String),
+    );
+  });
+
+  it('rejects a malformed correlation id on a re-drive', async () => {
+    const { redrive } = await setup();
+
+    await expect(redrive({ correlationId: 'has spaces' })).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+
+  it("does not mark or release a replica of another region's failed-order record", async () => {
+    // Arrange: a record owned by eu-west-1, as replicated here, claimed there with claim id c-eu.
+    const { table, failedOrders, clock } = await setup();
+    const key = { pk: 'FAILED#ord_eu', sk: 'FAILED' };
+    const item = {
+      ...key,
+      orderId: 'ord_eu',
+      status: 'OPEN',
+      body: '{}',
+      redriveClaim: 'c-eu',
+      redriveLeaseUntil: clock.now() + 60_000,
+      ownerRegion: 'eu-west-1',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    };
+    await client.send(new PutCommand({ TableName: table, Item: item }));
+    const at = new Date(clock.now()).toISOString();
+
+    // Act
+    const marked = await failedOrders.markRedriven('ord_eu', 'c-eu', at);
+    await failedOrders.releaseClaim('ord_eu', 'c-eu', at);
+    const claimed = await failedOrders.claimForRedrive('ord_eu', 'c-us', clock.now() + 120_000, 60_000);
+
+    // Assert
+    expect(marked).toBe(false);
+    expect(claimed).toBeUndefined();
+    const stored = await client.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
+    expect(stored.Item).toEqual(item);
   });
 });

@@ -70,11 +70,15 @@ export class FakePublisher implements EventPublisher {
   ofType(type: string): EventEnvelope[] {
     return this.events.filter((e) => e.type === type);
   }
+  aboutOrder(orderId: string): EventEnvelope[] {
+    return this.events.filter((e) => (e.data as { orderId?: unknown }).orderId === orderId);
+  }
 }
 
-/** Step Functions in memory: live tokens complete once; later completions fail as SFN would. */
+/** Step Functions in memory: live tokens complete once (success or failure); later completions are stale. */
 export class FakeTaskCallbacks implements TaskCallbacks {
   readonly completed = new Map<string, Record<string, unknown>>();
+  readonly failed = new Map<string, { error: string; cause: string }>();
   readonly calls: string[] = [];
   private readonly timedOut = new Set<string>();
 
@@ -83,11 +87,26 @@ export class FakeTaskCallbacks implements TaskCallbacks {
   }
 
   async succeed(taskToken: string, output: Record<string, unknown>): Promise<TaskCallbackOutcome> {
-    this.calls.push(taskToken);
-    if (this.timedOut.has(taskToken)) return { outcome: 'stale', reason: 'TaskTimedOut: task timed out' };
-    if (this.completed.has(taskToken)) return { outcome: 'stale', reason: 'TaskTimedOut: already completed' };
+    const stale = this.staleness(taskToken);
+    if (stale) return stale;
     this.completed.set(taskToken, output);
     return { outcome: 'sent' };
+  }
+
+  async fail(taskToken: string, error: string, cause: string): Promise<TaskCallbackOutcome> {
+    const stale = this.staleness(taskToken);
+    if (stale) return stale;
+    this.failed.set(taskToken, { error, cause });
+    return { outcome: 'sent' };
+  }
+
+  private staleness(taskToken: string): TaskCallbackOutcome | undefined {
+    this.calls.push(taskToken);
+    if (this.timedOut.has(taskToken)) return { outcome: 'stale', reason: 'TaskTimedOut: task timed out' };
+    if (this.completed.has(taskToken) || this.failed.has(taskToken)) {
+      return { outcome: 'stale', reason: 'TaskTimedOut: already completed' };
+    }
+    return undefined;
   }
 }
 
@@ -122,4 +141,33 @@ export function quietObservability(): { logger: Logger; metrics: Metrics } {
     logger: new Logger({ serviceName: 'shipping-test', logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'Test', serviceName: 'shipping-test' }),
   };
+}
+
+/**
+ * Runs `act` while capturing what Powertools loggers write, parsed as JSON lines. Loggers
+ * must be at a level that prints (e.g. `logLevel: 'DEBUG'`).
+ */
+export async function captureLogs<T>(
+  act: () => Promise<T>,
+): Promise<{ result: T; logs: Record<string, unknown>[] }> {
+  const lines: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  };
+  // Info and debug go to stdout; warnings and errors to stderr.
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  let result: T;
+  try {
+    result = await act();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  const logs = lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { result, logs };
 }

@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from '../../../shared/errors';
+import { ChargeOwnershipError } from '../domain/errors';
 import type { LedgerStore } from '../domain/ports';
 import type { ChargeChange, ChargeStatus, IdempotencyKeyRecord, LedgerCharge } from '../domain/types';
 
@@ -37,7 +38,8 @@ const idempotencyKey = (key: string) => ({ pk: `PROVIDER_KEY#${key}`, sk: 'KEY' 
 
 /**
  * The simulated provider's ledger in the payments table: `pk=CHARGE#<id>` and `pk=PROVIDER_KEY#<key>`.
- * Every write is conditional, so one key binds one charge, ever, and each state change happens once.
+ * Every write is conditional, so one key binds one charge, ever, and each state change happens once; a
+ * state change also requires `ownerRegion` to be this region (the order's home region writes its charge).
  */
 export class DynamoLedgerStore implements LedgerStore {
   private readonly now: () => number;
@@ -107,7 +109,7 @@ export class DynamoLedgerStore implements LedgerStore {
     if (from.length === 0) return undefined;
     const fields = Object.entries({ ...change, ...this.stamp() }).filter(([, v]) => v !== undefined);
     const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = {};
+    const values: Record<string, unknown> = { ':me': this.props.region };
     const sets = fields.map(([name, value], i) => {
       names[`#f${i}`] = name;
       values[`:f${i}`] = value;
@@ -123,7 +125,8 @@ export class DynamoLedgerStore implements LedgerStore {
           TableName: this.props.tableName,
           Key: chargeKey(chargeId),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND #status IN (${allowed.join(', ')})`,
+          // Single writer per item: only the region that wrote the charge (the order's home region) changes it.
+          ConditionExpression: `attribute_exists(pk) AND ownerRegion = :me AND #status IN (${allowed.join(', ')})`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -131,9 +134,14 @@ export class DynamoLedgerStore implements LedgerStore {
       );
       return result.Attributes && toCharge(result.Attributes);
     } catch (err) {
-      if (isConditionalCheckFailed(err)) return undefined;
-      throw err;
+      if (!isConditionalCheckFailed(err)) throw err;
     }
+    // Tell "someone else's item" apart from "the status moved on": the caller retries only the latter.
+    const current = await this.get(chargeKey(chargeId));
+    if (current && current.ownerRegion !== this.props.region) {
+      throw new ChargeOwnershipError(chargeId, String(current.ownerRegion), this.props.region);
+    }
+    return undefined;
   }
 
   private stamp() {

@@ -13,6 +13,7 @@ export interface LedgerStore {
   /**
    * Applies `change` only if the charge's status is one of `from`; returns the updated charge, or
    * undefined when the condition did not hold (another writer got there first) or there is no charge.
+   * @throws ChargeOwnershipError when the charge item belongs to another region (single writer per item).
    */
   updateCharge(
     chargeId: string,
@@ -34,12 +35,13 @@ export interface DeliveryScheduler {
   schedule(job: () => Promise<void>): Promise<void>;
 }
 
-/** Port: randomness. `uniform` is a deterministic draw per key, so a retry never flips an outcome. */
+/**
+ * Port: randomness. `uniform` is a deterministic draw per key, so a retry — or the same request taken by
+ * another region's copy of the provider — never flips an outcome. (Ids are derived from keys, not drawn.)
+ */
 export interface Randomness {
   /** A number in [0, 1) that depends only on the seed and `key`. */
   uniform(key: string): number;
-  /** A fresh unique id starting with `prefix`. */
-  id(prefix: string): string;
 }
 
 /** Port: where the provider reports problems nobody is waiting for (failed deliveries). */

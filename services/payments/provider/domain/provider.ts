@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../../../shared/clock';
-import { canonicalJson, sha256Hex } from '../../../shared/ids';
+import { canonicalJson, deterministicId, sha256Hex } from '../../../shared/ids';
 import { validate } from '../../../shared/http';
 import {
   ChargeNotCapturableError,
@@ -75,7 +75,10 @@ export class SimulatedPaymentProvider {
       req.idempotencyKey,
       'create_charge',
       { amountMinor: req.amountMinor, currency: req.currency, token: req.token ?? null },
-      () => randomness.id('ch_'),
+      // Derived from the key, not drawn at random: two regions' copies of the provider that both take a
+      // request for one key before their tables replicate write the same charge item (same id, same planned
+      // outcome), so replication converges on one charge instead of keeping two.
+      () => chargeIdFor(req.idempotencyKey),
     );
     // Everything in the new charge derives from the binding and the (matching) request, so any caller
     // can insert it: a racer, or a retry after a crash between binding the key and storing the charge.
@@ -226,11 +229,21 @@ export class SimulatedPaymentProvider {
       status: plan.kind === 'approve' ? 'authorized' : 'declined',
       ...(plan.kind === 'decline' && { declineCode: plan.code }),
       decidedAt: this.props.clock.now(),
-      decisionEventId: this.props.randomness.id('evt_'),
+      decisionEventId: decisionEventIdFor(chargeId),
     });
     if (!decided) return; // another job decided it (and sent the webhook), or it was voided first
     await this.props.dispatcher.dispatch(decisionEvent(decided));
   }
+}
+
+/** The id of the charge created with `idempotencyKey`: a pure function of the key, the same in every region. */
+export function chargeIdFor(idempotencyKey: string): string {
+  return deterministicId('ch_', idempotencyKey);
+}
+
+/** The id of the webhook announcing a charge's decision: one decision per charge, so one id per charge. */
+export function decisionEventIdFor(chargeId: string): string {
+  return deterministicId('evt_', chargeId, 'decision');
 }
 
 /** The webhook announcing a decided charge's outcome. */

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { newId } from '../../../shared/ids';
 import type { Randomness } from './ports';
 
 /** 2^48: the draw uses the first 48 bits of the HMAC, exactly representable in a double. */
@@ -11,10 +10,7 @@ export function seededUniform(seed: string, key: string): number {
   return digest.readUIntBE(0, 6) / SCALE;
 }
 
-/** Randomness with seeded draws and time-ordered random ids. */
+/** Randomness with seeded draws. */
 export function seededRandomness(seed: string): Randomness {
-  return {
-    uniform: (key) => seededUniform(seed, key),
-    id: (prefix) => newId(prefix),
-  };
+  return { uniform: (key) => seededUniform(seed, key) };
 }

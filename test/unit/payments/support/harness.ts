@@ -4,7 +4,10 @@ import { observability } from '../../../../services/shared/observability';
 import { DynamoPaymentRepository } from '../../../../services/payments/adapters/dynamo-payment-repository';
 import { AuthorizePayment } from '../../../../services/payments/domain/authorize-payment';
 import { CapturePayment } from '../../../../services/payments/domain/capture-payment';
-import { HandleProviderWebhook } from '../../../../services/payments/domain/handle-webhook';
+import {
+  HandleProviderWebhook,
+  type WebhookResult,
+} from '../../../../services/payments/domain/handle-webhook';
 import { providerWebhookSchema } from '../../../../services/payments/domain/webhook-event';
 import { RefundPayment } from '../../../../services/payments/domain/refund-payment';
 import {
@@ -35,49 +38,64 @@ export interface HarnessOptions {
   readonly scheduler?: DeliveryScheduler;
   /** How webhooks travel; by default straight into the webhook use case, in process. */
   readonly dispatcher?: (webhookUseCase: HandleProviderWebhook) => WebhookDispatcher;
+  /** The region this copy of the service runs in. @default REGION */
+  readonly region?: string;
+  /** Seed of the provider's draws. @default 'harness' */
+  readonly seed?: string;
+  /** Approval rate of the provider. @default 1 */
+  readonly approvalRate?: number;
 }
 
 /** The payments service wired on dynalite with fakes for the bus and Step Functions. */
 export function paymentsHarness(opts: HarnessOptions) {
+  const region = opts.region ?? REGION;
   const client = testDocumentClient();
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
   const now = () => clock.now();
-  const repository = new DynamoPaymentRepository({
-    client,
-    tableName: opts.tables.payments,
-    region: REGION,
-    now,
-  });
-  const ledger = new DynamoLedgerStore({ client, tableName: opts.tables.payments, region: REGION, now });
+  const repository = new DynamoPaymentRepository({ client, tableName: opts.tables.payments, region, now });
+  const ledger = new DynamoLedgerStore({ client, tableName: opts.tables.payments, region, now });
   const publisher = new RecordingPublisher();
   const callbacks = new FakeTaskCallbacks();
-  const processedEvents = new DynamoProcessedEventStore(client, opts.tables['processed-events'], REGION, now);
-  const webhookUseCase = new HandleProviderWebhook({
-    repository,
-    publisher,
-    region: REGION,
-    clock,
-    callbacks,
-    processedEvents,
-  });
+  const processedEvents = new DynamoProcessedEventStore(client, opts.tables['processed-events'], region, now);
   const delivered: WebhookEvent[] = [];
-  const dispatcher: WebhookDispatcher = opts.dispatcher?.(webhookUseCase) ?? {
-    dispatch: async (event) => {
-      delivered.push(event);
-      await webhookUseCase.execute(providerWebhookSchema.parse(event)); // as the handler would, minus HTTP
-    },
-  };
+  // The webhook use case gives late charges back through the provider, and the provider delivers webhooks
+  // to the use case: the provider's dispatcher forwards to whatever is wired once both exist.
+  const link: { to?: WebhookDispatcher } = {};
   const scheduler = opts.scheduler ?? new ManualScheduler();
   const provider = new SimulatedPaymentProvider({
     ledger,
-    dispatcher,
+    dispatcher: {
+      dispatch: async (event) => {
+        if (!link.to) throw new Error('webhook dispatcher not wired');
+        await link.to.dispatch(event);
+      },
+    },
     scheduler,
     clock,
-    randomness: seededRandomness('harness'),
+    randomness: seededRandomness(opts.seed ?? 'harness'),
+    ...(opts.approvalRate !== undefined && { approvalRate: opts.approvalRate }),
   });
+  const webhookUseCase = new HandleProviderWebhook({
+    repository,
+    publisher,
+    region,
+    clock,
+    callbacks,
+    processedEvents,
+    provider,
+  });
+  const webhookResults: WebhookResult[] = [];
+  link.to = opts.dispatcher?.(webhookUseCase) ?? {
+    dispatch: async (event) => {
+      delivered.push(event);
+      // As the handler would, minus HTTP.
+      webhookResults.push(await webhookUseCase.execute(providerWebhookSchema.parse(event)));
+    },
+  };
   const obs = observability('payments-test');
-  const deps = { repository, publisher, region: REGION, clock, provider, callbacks };
+  const deps = { repository, publisher, region, clock, provider, callbacks };
   return {
+    region,
     client,
     clock,
     repository,
@@ -87,6 +105,7 @@ export function paymentsHarness(opts: HarnessOptions) {
     provider,
     scheduler,
     delivered,
+    webhookResults,
     webhookUseCase,
     authorize: buildAuthorizePaymentHandler({ useCase: new AuthorizePayment(deps), obs }),
     capture: buildCapturePaymentHandler({ useCase: new CapturePayment(deps), obs }),

@@ -1,0 +1,92 @@
+import * as errors from '../../../services/orders/domain/errors';
+import { ValidationError } from '../../../services/shared/errors';
+import { SAGA_ERRORS } from '../../../services/shared/saga';
+import { createTables, testDocumentClient } from '../../support/dynamo';
+import { bodyOf, buildApp, createOrderEvent } from './support/app';
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/**
+ * Runs `act` while the given classes carry the short names a minifying bundler gives them, which is
+ * what `new.target.name` would then read.
+ */
+async function minified<T>(classes: readonly ErrorClass[], act: () => T | Promise<T>): Promise<T> {
+  const saved = classes.map((c) => Object.getOwnPropertyDescriptor(c, 'name'));
+  classes.forEach((c, i) => Object.defineProperty(c, 'name', { value: `e${i}`, configurable: true }));
+  try {
+    return await act();
+  } finally {
+    classes.forEach((c, i) => Object.defineProperty(c, 'name', saved[i] as PropertyDescriptor));
+  }
+}
+
+/** Every error class of the orders service, how to build one, and the name Step Functions must see. */
+const EXPECTED: Record<keyof typeof errors, [() => Error, string]> = {
+  OrderNotFoundError: [() => new errors.OrderNotFoundError('o'), 'OrderNotFoundError'],
+  IdempotencyKeyReusedError: [() => new errors.IdempotencyKeyReusedError(), 'IdempotencyKeyReusedError'],
+  OrderNotCancellableError: [
+    () => new errors.OrderNotCancellableError('o', 'SHIPPED'),
+    'OrderNotCancellableError',
+  ],
+  OrderCancelledError: [() => new errors.OrderCancelledError('o', 'PAID'), SAGA_ERRORS.orderCancelled],
+  InvalidStatusTransitionError: [
+    () => new errors.InvalidStatusTransitionError('o', 'PENDING', 'PAID'),
+    SAGA_ERRORS.invalidTransition,
+  ],
+  OrderHomedElsewhereError: [
+    () => new errors.OrderHomedElsewhereError('o', 'us-east-1', 'eu-west-1'),
+    SAGA_ERRORS.orderHomedElsewhere,
+  ],
+  OrderUpdateConflictError: [() => new errors.OrderUpdateConflictError('o'), 'OrderUpdateConflictError'],
+  InvalidCursorError: [() => new errors.InvalidCursorError('bad'), 'InvalidCursorError'],
+  InvalidStepInputError: [() => new errors.InvalidStepInputError('input', []), 'ValidationError'],
+};
+
+describe('orders error names under minification', () => {
+  it('lists every exported error class', () => {
+    const exported = Object.entries(errors)
+      .filter(([, value]) => typeof value === 'function' && value.prototype instanceof Error)
+      .map(([name]) => name)
+      .sort();
+
+    expect(Object.keys(EXPECTED).sort()).toEqual(exported);
+  });
+
+  it.each(Object.entries(EXPECTED))(
+    '%s keeps its name when its class is renamed',
+    async (key, [build, name]) => {
+      const cls = errors[key as keyof typeof errors] as ErrorClass;
+
+      const error = await minified([cls, ValidationError], build);
+
+      expect(error.name).toBe(name);
+    },
+  );
+
+  it('the set-status step rejects bad input as ValidationError even with every class renamed', async () => {
+    const t = await createTables(['orders', 'processed-events']);
+    const app = buildApp(testDocumentClient(), { orders: t.orders, processed: t['processed-events'] });
+
+    const error = await minified([errors.InvalidStepInputError, ValidationError], () =>
+      app.setStatus({ status: 'NOPE' }).catch((e: unknown) => e),
+    );
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).name).toBe('ValidationError');
+  });
+
+  it('the set-status step refuses a foreign order as OrderHomedElsewhereError even with its class renamed', async () => {
+    const t = await createTables(['orders', 'processed-events']);
+    const tables = { orders: t.orders, processed: t['processed-events'] };
+    const client = testDocumentClient();
+    const home = buildApp(client, tables, { region: 'us-east-1' });
+    const other = buildApp(client, tables, { region: 'eu-west-1' });
+    const { orderId } = bodyOf<{ orderId: string }>(await home.api(createOrderEvent()));
+
+    const error = await minified([errors.OrderHomedElsewhereError], () =>
+      other.setStatus({ orderId, status: 'RESERVED' }).catch((e: unknown) => e),
+    );
+
+    expect((error as Error).name).toBe(SAGA_ERRORS.orderHomedElsewhere);
+  });
+});
