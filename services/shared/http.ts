@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { z } from 'zod';
+import { CORRELATION_HEADER, correlationIdFrom } from './observability';
 import {
   MalformedJsonError,
   MeridianError,
@@ -79,6 +80,29 @@ export function header(event: HeaderSource, name: string): string | undefined {
     ]);
   }
   return values.values().next().value;
+}
+
+const correlationIds = new WeakMap<object, string>();
+
+/**
+ * The request's correlation id: the client's `x-correlation-id` when well-formed, else a new one.
+ * Memoized per event, so the logger and tracer (through `instrumented`), the response header and the
+ * events all carry the same id. Never throws: a header repeated with different values counts as
+ * malformed, since the id is optional and a request must not fail (or escape its handler) over it.
+ */
+export function requestCorrelationId(event: HeaderSource): string {
+  let id = correlationIds.get(event);
+  if (!id) {
+    let sent: string | undefined;
+    try {
+      sent = header(event, CORRELATION_HEADER);
+    } catch {
+      sent = undefined;
+    }
+    id = correlationIdFrom(sent);
+    correlationIds.set(event, id);
+  }
+  return id;
 }
 
 /** The raw body as a UTF-8 string, decoding base64 bodies. */

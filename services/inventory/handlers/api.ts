@@ -9,8 +9,8 @@ import {
   ValidationError,
   type FieldError,
 } from '../../shared/errors';
-import { errorResponse, header, json, parseJsonBody, toFieldErrors } from '../../shared/http';
-import { CORRELATION_HEADER, correlationIdFrom } from '../../shared/observability';
+import { errorResponse, json, parseJsonBody, requestCorrelationId, toFieldErrors } from '../../shared/http';
+import { CORRELATION_HEADER } from '../../shared/observability';
 import type { GetStock, SetStockLevel } from '../domain/stock-levels';
 
 /** The one resource this API serves. */
@@ -53,28 +53,7 @@ function routeSku(event: APIGatewayProxyEvent): string | undefined {
   }
 }
 
-const correlationIds = new WeakMap<object, string>();
-
-/**
- * The request's correlation id, normalised: the client's `x-correlation-id` when well-formed, else a
- * new one. Memoized per event, so the logger and tracer (through `instrumented`), the response header
- * and the events all carry the same id. Never throws: a header repeated with different values counts
- * as malformed (the id is optional; the request must not fail over it).
- */
-export function requestCorrelationId(event: APIGatewayProxyEvent): string {
-  let id = correlationIds.get(event);
-  if (!id) {
-    let sent: string | undefined;
-    try {
-      sent = header(event, CORRELATION_HEADER);
-    } catch {
-      sent = undefined;
-    }
-    id = correlationIdFrom(sent);
-    correlationIds.set(event, id);
-  }
-  return id;
-}
+export { requestCorrelationId } from '../../shared/http';
 
 function fieldErrorsOf(schema: z.ZodType, input: unknown, prefix?: string): FieldError[] {
   const result = schema.safeParse(input);

@@ -8,8 +8,16 @@ import {
   RouteNotFoundError,
   ValidationError,
 } from '../../shared/errors';
-import { MAX_BODY_BYTES, errorResponse, header, json, parseJsonBody, rawBody } from '../../shared/http';
-import { CORRELATION_HEADER, correlationIdFrom } from '../../shared/observability';
+import {
+  MAX_BODY_BYTES,
+  errorResponse,
+  header,
+  json,
+  parseJsonBody,
+  rawBody,
+  requestCorrelationId,
+} from '../../shared/http';
+import { CORRELATION_HEADER } from '../../shared/observability';
 import { DEFAULT_CANCEL_REASON, type CancelOrder } from '../domain/cancel-order';
 import type { CheckHealth } from '../domain/check-health';
 import { toOrderView } from '../domain/order';
@@ -61,28 +69,7 @@ interface Route {
 
 const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
-const correlationIds = new WeakMap<object, string>();
-
-/**
- * The request's correlation id: the client's `x-correlation-id` when well-formed, else a new one.
- * Memoized per event so the logger (via `instrumented`) and the handler agree on a generated id.
- * Never throws: a header sent twice with different values counts as malformed, since the correlation
- * id is optional and a request must not fail (or escape the handler) over it.
- */
-export function requestCorrelationId(event: APIGatewayProxyEvent): string {
-  let id = correlationIds.get(event);
-  if (!id) {
-    let sent: string | undefined;
-    try {
-      sent = header(event, CORRELATION_HEADER);
-    } catch {
-      sent = undefined;
-    }
-    id = correlationIdFrom(sent);
-    correlationIds.set(event, id);
-  }
-  return id;
-}
+export { requestCorrelationId } from '../../shared/http';
 
 /** Builds the orders API Lambda: routes, validates, calls one use case, maps typed errors. Never throws. */
 export function buildApiHandler(deps: ApiDeps): ApiHandler {

@@ -6,20 +6,8 @@ import { lambdaContext } from '../../../services/shared/lambda';
 import { observability } from '../../../services/shared/observability';
 import { SAGA_ERRORS } from '../../../services/shared/saga';
 import { createTables, testDocumentClient } from '../../support/dynamo';
+import { withRenamedClasses, type ErrorClass } from '../../support/minify';
 import { freshSku, inventoryDeps, order } from './support';
-
-type ErrorClass = abstract new (...args: never[]) => Error;
-
-/** Runs `act` while the given classes carry the short names a minifying bundler gives them. */
-async function minified<T>(classes: readonly ErrorClass[], act: () => T | Promise<T>): Promise<T> {
-  const saved = classes.map((c) => Object.getOwnPropertyDescriptor(c, 'name'));
-  classes.forEach((c, i) => Object.defineProperty(c, 'name', { value: `e${i}`, configurable: true }));
-  try {
-    return await act();
-  } finally {
-    classes.forEach((c, i) => Object.defineProperty(c, 'name', saved[i] as PropertyDescriptor));
-  }
-}
 
 /** Every error class of the inventory service, how to build one, and the name Step Functions must see. */
 const EXPECTED: Record<keyof typeof errors, [() => Error, string]> = {
@@ -54,7 +42,7 @@ describe('inventory error names under minification', () => {
     async (key, [build, name]) => {
       const cls = errors[key as keyof typeof errors] as ErrorClass;
 
-      const error = await minified([cls, ValidationError], build);
+      const error = await withRenamedClasses([cls, ValidationError], build);
 
       expect(error.name).toBe(name);
     },
@@ -66,10 +54,10 @@ describe('inventory error names under minification', () => {
     const { logger, metrics } = observability('inventory-test');
     const reserve = buildReserveStockHandler({ reserveStock: new ReserveStock(deps), logger, metrics });
 
-    const bad = await minified([errors.InvalidStepInputError, ValidationError], () =>
+    const bad = await withRenamedClasses([errors.InvalidStepInputError, ValidationError], () =>
       reserve({ order: { orderId: 'o' } }, lambdaContext()).catch((e: unknown) => e),
     );
-    const short = await minified([errors.OutOfStockError], () =>
+    const short = await withRenamedClasses([errors.OutOfStockError], () =>
       reserve({ order: order([[freshSku(), 1]]) }, lambdaContext()).catch((e: unknown) => e),
     );
 

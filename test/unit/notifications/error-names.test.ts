@@ -1,27 +1,6 @@
-import { buildSync } from 'esbuild';
-import { Module } from 'node:module';
 import { join } from 'node:path';
+import { loadMinified } from '../../support/minify';
 import { SAGA_ERRORS } from '../../../services/shared/saga';
-
-/** Loads a module as Lambda runs it: bundled and minified by esbuild, which renames classes. */
-function loadMinified(entry: string): Record<string, unknown> {
-  const out = buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-  });
-  const mod = new Module(entry);
-  (mod as unknown as { _compile(code: string, file: string): void })._compile(
-    out.outputFiles[0]!.text,
-    entry,
-  );
-  return mod.exports as Record<string, unknown>;
-}
 
 describe('notifications error names', () => {
   it('keeps the saga routing name of OrderHomedElsewhereError in a minified bundle', () => {

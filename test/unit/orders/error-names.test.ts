@@ -2,23 +2,8 @@ import * as errors from '../../../services/orders/domain/errors';
 import { ValidationError } from '../../../services/shared/errors';
 import { SAGA_ERRORS } from '../../../services/shared/saga';
 import { createTables, testDocumentClient } from '../../support/dynamo';
+import { withRenamedClasses, type ErrorClass } from '../../support/minify';
 import { bodyOf, buildApp, createOrderEvent } from './support/app';
-
-type ErrorClass = abstract new (...args: never[]) => Error;
-
-/**
- * Runs `act` while the given classes carry the short names a minifying bundler gives them, which is
- * what `new.target.name` would then read.
- */
-async function minified<T>(classes: readonly ErrorClass[], act: () => T | Promise<T>): Promise<T> {
-  const saved = classes.map((c) => Object.getOwnPropertyDescriptor(c, 'name'));
-  classes.forEach((c, i) => Object.defineProperty(c, 'name', { value: `e${i}`, configurable: true }));
-  try {
-    return await act();
-  } finally {
-    classes.forEach((c, i) => Object.defineProperty(c, 'name', saved[i] as PropertyDescriptor));
-  }
-}
 
 /** Every error class of the orders service, how to build one, and the name Step Functions must see. */
 const EXPECTED: Record<keyof typeof errors, [() => Error, string]> = {
@@ -57,7 +42,7 @@ describe('orders error names under minification', () => {
     async (key, [build, name]) => {
       const cls = errors[key as keyof typeof errors] as ErrorClass;
 
-      const error = await minified([cls, ValidationError], build);
+      const error = await withRenamedClasses([cls, ValidationError], build);
 
       expect(error.name).toBe(name);
     },
@@ -67,7 +52,7 @@ describe('orders error names under minification', () => {
     const t = await createTables(['orders', 'processed-events']);
     const app = buildApp(testDocumentClient(), { orders: t.orders, processed: t['processed-events'] });
 
-    const error = await minified([errors.InvalidStepInputError, ValidationError], () =>
+    const error = await withRenamedClasses([errors.InvalidStepInputError, ValidationError], () =>
       app.setStatus({ status: 'NOPE' }).catch((e: unknown) => e),
     );
 
@@ -83,7 +68,7 @@ describe('orders error names under minification', () => {
     const other = buildApp(client, tables, { region: 'eu-west-1' });
     const { orderId } = bodyOf<{ orderId: string }>(await home.api(createOrderEvent()));
 
-    const error = await minified([errors.OrderHomedElsewhereError], () =>
+    const error = await withRenamedClasses([errors.OrderHomedElsewhereError], () =>
       other.setStatus({ orderId, status: 'RESERVED' }).catch((e: unknown) => e),
     );
 

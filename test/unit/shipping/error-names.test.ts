@@ -1,29 +1,5 @@
-import { buildSync } from 'esbuild';
 import { join } from 'node:path';
-import { Module } from 'node:module';
-
-/**
- * Loads a module the way Lambda runs it: bundled and minified by esbuild, which renames classes.
- * Error names are what Step Functions' Catch and our routing match on, so they must survive that.
- */
-function loadMinified(entry: string): Record<string, unknown> {
-  const out = buildSync({
-    entryPoints: [entry],
-    bundle: true,
-    minify: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-  });
-  const mod = new Module(entry);
-  (mod as unknown as { _compile(code: string, file: string): void })._compile(
-    out.outputFiles[0]!.text,
-    entry,
-  );
-  return mod.exports as Record<string, unknown>;
-}
+import { loadMinified } from '../../support/minify';
 
 describe('shipping error names', () => {
   const errors = loadMinified(join(__dirname, '../../../services/shipping/domain/errors.ts'));
