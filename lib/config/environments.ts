@@ -51,7 +51,7 @@ const alarmsSchema = z
 const healthCheckSchema = z
   .object({
     /** Route 53 supports 10 (fast) or 30 seconds. */
-    intervalSeconds: z.union([z.literal(10), z.literal(30)]),
+    intervalSeconds: z.union([z.literal(10), z.literal(30)], { error: 'must be 10 or 30 (seconds)' }),
     failureThreshold: z.number().int().min(1).max(10),
   })
   .strict();
@@ -159,7 +159,7 @@ export function resolveEnvironment(input: unknown): MeridianEnvironment {
   const primaryRegion = e.primaryRegion ?? e.regions[0]!;
   if (!e.regions.includes(primaryRegion)) problems.push(`primaryRegion: ${primaryRegion} is not one of regions`);
 
-  const others = e.regions.filter((r) => r !== primaryRegion);
+  const others = [...new Set(e.regions)].filter((r) => r !== primaryRegion);
   const waves = e.waves ?? (others.length ? [others] : []);
   const waved = waves.flat();
   for (const r of waved) if (!others.includes(r)) problems.push(`waves: ${r} is not a non-primary region`);
