@@ -4,7 +4,11 @@ import type { EnvironmentInput, EnvironmentName } from './environments';
 const PLACEHOLDER_CONNECTION =
   'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000';
 
-const SOURCE = { repository: 'meridian-platform/meridian', branch: 'main', connectionArn: PLACEHOLDER_CONNECTION };
+const SOURCE = {
+  repository: 'meridian-platform/meridian',
+  branch: 'main',
+  connectionArn: PLACEHOLDER_CONNECTION,
+};
 
 const ALARMS = {
   dlqDepth: 5,

@@ -88,7 +88,10 @@ const sourceSchema = z
 export const environmentInputSchema = z
   .object({
     name: z.enum(ENVIRONMENT_NAMES),
-    account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').default(DUMMY_ACCOUNT),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .default(DUMMY_ACCOUNT),
     regions: z.array(region).min(1).max(10),
     /** The region that hosts the global data stage and deploys first. @default regions[0] */
     primaryRegion: region.optional(),
@@ -157,7 +160,8 @@ export function resolveEnvironment(input: unknown): MeridianEnvironment {
   if (duplicates.length) problems.push(`regions: duplicated ${[...new Set(duplicates)].join(', ')}`);
 
   const primaryRegion = e.primaryRegion ?? e.regions[0]!;
-  if (!e.regions.includes(primaryRegion)) problems.push(`primaryRegion: ${primaryRegion} is not one of regions`);
+  if (!e.regions.includes(primaryRegion))
+    problems.push(`primaryRegion: ${primaryRegion} is not one of regions`);
 
   const others = [...new Set(e.regions)].filter((r) => r !== primaryRegion);
   const waves = e.waves ?? (others.length ? [others] : []);
@@ -166,8 +170,10 @@ export function resolveEnvironment(input: unknown): MeridianEnvironment {
   for (const r of others) if (!waved.includes(r)) problems.push(`waves: ${r} is in no wave`);
   if (new Set(waved).size !== waved.length) problems.push('waves: a region appears in more than one wave');
 
-  if (e.inventoryConsistency === 'strong') problems.push(...strongConsistencyProblems(e.regions, e.witnessRegion));
-  else if (e.witnessRegion) problems.push('witnessRegion: only meaningful with inventoryConsistency "strong"');
+  if (e.inventoryConsistency === 'strong')
+    problems.push(...strongConsistencyProblems(e.regions, e.witnessRegion));
+  else if (e.witnessRegion)
+    problems.push('witnessRegion: only meaningful with inventoryConsistency "strong"');
 
   if (problems.length) throw new EnvironmentConfigError(e.name, problems);
 
