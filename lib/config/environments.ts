@@ -105,6 +105,8 @@ export const environmentInputSchema = z
     inventoryConsistency: z.enum(['single-writer', 'strong']).default('single-writer'),
     /** For `strong` with two replicas: the witness region (same region set). */
     witnessRegion: region.optional(),
+    /** Verified SES sender of customer e-mail; without one, customers are notified through SNS only. */
+    emailSender: z.email('must be an e-mail address').max(254).optional(),
   })
   .strict();
 
@@ -125,6 +127,8 @@ export interface MeridianEnvironment {
   readonly healthCheck: Readonly<z.infer<typeof healthCheckSchema>>;
   readonly inventoryConsistency: 'single-writer' | 'strong';
   readonly witnessRegion?: string;
+  /** Verified SES sender of customer e-mail, if any. */
+  readonly emailSender?: string;
   /** Data is protected (deletion protection, RETAIN) everywhere but dev and local. */
   readonly protectData: boolean;
   /** Resource name prefix, e.g. `meridian-prod`. */
@@ -190,6 +194,7 @@ export function resolveEnvironment(input: unknown): MeridianEnvironment {
     healthCheck: e.healthCheck,
     inventoryConsistency: e.inventoryConsistency,
     ...(e.witnessRegion && { witnessRegion: e.witnessRegion }),
+    ...(e.emailSender && { emailSender: e.emailSender }),
     protectData: e.name === 'staging' || e.name === 'prod',
     prefix: `meridian-${e.name}`,
   });

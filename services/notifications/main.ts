@@ -33,14 +33,14 @@ function senders(): { notifier: CustomerNotifier; alerter: OpsAlerter } {
   const aws = loadConfig({
     CUSTOMER_TOPIC_ARN: env.required(),
     OPS_TOPIC_ARN: env.required(),
-    SES_FROM_ADDRESS: env.required(),
+    SES_FROM_ADDRESS: env.required().optional(),
   });
   const sns = snsClient(clientOpts);
   return {
     notifier: new AwsCustomerNotifier({
       ses: sesClient(clientOpts),
       sns,
-      fromAddress: aws.SES_FROM_ADDRESS,
+      ...(aws.SES_FROM_ADDRESS && { fromAddress: aws.SES_FROM_ADDRESS }),
       customerTopicArn: aws.CUSTOMER_TOPIC_ARN,
     }),
     alerter: new SnsOpsAlerter(sns, aws.OPS_TOPIC_ARN),

@@ -21,15 +21,21 @@ function attribute(value: string): MessageAttributeValue {
 export interface AwsCustomerNotifierProps {
   readonly ses: SESv2Client;
   readonly sns: SNSClient;
-  readonly fromAddress: string;
+  /** The verified SES sender; without one, no e-mail is sent and customers get the topic. */
+  readonly fromAddress?: string;
   readonly customerTopicArn: string;
 }
 
 /** Customer notifications: e-mail through SES v2 SendEmail, everything else through the SNS customer topic. */
 export class AwsCustomerNotifier implements CustomerNotifier {
-  constructor(private readonly props: AwsCustomerNotifierProps) {}
+  readonly canEmail: boolean;
+
+  constructor(private readonly props: AwsCustomerNotifierProps) {
+    this.canEmail = props.fromAddress !== undefined;
+  }
 
   async sendEmail(to: string, message: CustomerMessage): Promise<SentReceipt> {
+    if (!this.props.fromAddress) throw new Error('no SES sender is configured (SES_FROM_ADDRESS)');
     const out = await this.props.ses.send(
       new SendEmailCommand({
         FromEmailAddress: this.props.fromAddress,

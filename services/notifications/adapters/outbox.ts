@@ -28,6 +28,8 @@ export interface OutboxRecord {
  * The JSON file is written last: when it exists, its companions do too.
  */
 export class OutboxNotifier implements CustomerNotifier, OpsAlerter {
+  /** The outbox keeps e-mails as files, so there is always a "sender". */
+  readonly canEmail = true;
   private sequence = 0;
   private readonly processTag = randomBytes(4).toString('hex');
 

@@ -53,7 +53,11 @@ export async function notifyCustomer(deps: NotifyDeps, input: NotifyInput): Prom
     throw new OrderHomedElsewhereError(order.orderId, order.homeRegion, deps.region);
   }
   // An address SES would reject must not fail the step on every retry: such customers get the topic.
-  const email = order.email && emailSchema.safeParse(order.email).success ? order.email : undefined;
+  // Without a configured sender (no SES identity in this environment) every customer gets the topic.
+  const email =
+    deps.notifier.canEmail && order.email && emailSchema.safeParse(order.email).success
+      ? order.email
+      : undefined;
   const channel: CustomerChannel = email ? 'email' : 'sns';
   const message = {
     ...renderCustomerMessage(template, { orderId: order.orderId, order, reason }),

@@ -19,6 +19,8 @@ export interface SentReceipt {
 
 /** Port: customer notifications by e-mail (SES) or through the customer topic (SNS). */
 export interface CustomerNotifier {
+  /** Whether e-mail can be sent (a sender is configured); when false, customers get the topic. */
+  readonly canEmail: boolean;
   sendEmail(to: string, message: CustomerMessage): Promise<SentReceipt>;
   publishToTopic(message: CustomerMessage): Promise<SentReceipt>;
 }

@@ -12,8 +12,8 @@ describe('notify step', () => {
     processed = new DynamoProcessedEventStore(client, tables['processed-events'], REGION);
   });
 
-  function setup() {
-    const notifier = new FakeCustomerNotifier();
+  function setup(canEmail = true) {
+    const notifier = new FakeCustomerNotifier(canEmail);
     const notify = buildNotifyHandler({ region: REGION, notifier, processed, ...quietObservability() });
     return { notifier, notify };
   }
@@ -58,6 +58,19 @@ describe('notify step', () => {
 
     const result = await notify({
       order: order('n6', { email: 'not-an-address' }),
+      template: 'order-fulfilled',
+    });
+
+    expect(result.channel).toBe('sns');
+    expect(notifier.emails).toHaveLength(0);
+    expect(notifier.published).toHaveLength(1);
+  });
+
+  it('uses the customer topic for everyone when no e-mail sender is configured', async () => {
+    const { notifier, notify } = setup(false);
+
+    const result = await notify({
+      order: order('n7', { email: 'ada@example.com' }),
       template: 'order-fulfilled',
     });
 

@@ -29,6 +29,7 @@ export function order(n: number | string, overrides: Partial<SagaOrder> = {}): S
 
 /** Both customer channels in memory. */
 export class FakeCustomerNotifier implements CustomerNotifier {
+  constructor(readonly canEmail = true) {}
   readonly emails: { to: string; message: CustomerMessage }[] = [];
   readonly published: CustomerMessage[] = [];
   failNext = false;

@@ -1,0 +1,69 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
+import { Construct } from 'constructs';
+import type { MeridianEnvironment } from '../config';
+
+/** Props of {@link RegionalDns}. */
+export interface RegionalDnsProps {
+  /** The environment: the health check's interval and threshold, the optional zone (`config.dns`). */
+  readonly config: MeridianEnvironment;
+  /** This region's execute-api host name, `<api id>.execute-api.<region>.<suffix>`: what is checked. */
+  readonly executeApiHost: string;
+  /** The checked path, including the stage, e.g. `/v1/health`. */
+  readonly healthPath: string;
+  /** The API's custom domain in this region; required when `config.dns` is set (the latency records' target). */
+  readonly domainName?: apigw.IDomainName;
+  /** The hosted zone of `config.dns`; required when `config.dns` is set. */
+  readonly hostedZone?: route53.IHostedZone;
+}
+
+/**
+ * The region's place in DNS: a Route 53 HTTPS health check on its own `GET /health` (deep: table, bus,
+ * state machine) and, when the environment has a zone, latency-routed A and AAAA alias records for the API
+ * name pointing at this region's custom domain, carrying the health check. A region whose check fails is
+ * left out of the answers; clients go to the next-nearest healthy region.
+ */
+export class RegionalDns extends Construct {
+  readonly healthCheck: route53.HealthCheck;
+  /** The latency records (A, AAAA) of this region, when `config.dns` is set. */
+  readonly records: readonly route53.RecordSet[];
+
+  constructor(scope: Construct, id: string, props: RegionalDnsProps) {
+    super(scope, id);
+    const { config } = props;
+    const region = Stack.of(this).region;
+
+    this.healthCheck = new route53.HealthCheck(this, 'HealthCheck', {
+      type: route53.HealthCheckType.HTTPS,
+      // The region's own endpoint, not the latency-routed name: the check must see this region alone.
+      fqdn: props.executeApiHost,
+      resourcePath: props.healthPath,
+      port: 443,
+      requestInterval: Duration.seconds(config.healthCheck.intervalSeconds),
+      failureThreshold: config.healthCheck.failureThreshold,
+      measureLatency: true,
+    });
+
+    if (!config.dns) {
+      this.records = [];
+      return;
+    }
+    if (!props.domainName || !props.hostedZone) {
+      throw new Error('RegionalDns: config.dns is set, so domainName and hostedZone are required');
+    }
+    const latency = {
+      zone: props.hostedZone,
+      recordName: config.dns.domainName,
+      target: route53.RecordTarget.fromAlias(new targets.ApiGatewayDomain(props.domainName)),
+      region,
+      setIdentifier: region,
+      healthCheck: this.healthCheck,
+    };
+    this.records = [
+      new route53.ARecord(this, 'LatencyA', latency),
+      new route53.AaaaRecord(this, 'LatencyAaaa', latency),
+    ];
+  }
+}
