@@ -16,6 +16,7 @@ import {
   tableName,
 } from '../../../lib/global-data';
 import { TABLES, type TableId } from '../../../services/shared/tables';
+import { flatten } from '../../support/cfn';
 
 type Json = Record<string, unknown>;
 interface Replica {
@@ -44,17 +45,6 @@ function build(config: MeridianEnvironment): Built {
   return { app, stage, tables: Template.fromStack(stage.tables) };
 }
 
-/** Flattens `Fn::Join`/`Ref` to a readable string: `arn:${AWS::Partition}:kms:…`. */
-function flatten(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Json;
-  if (v && 'Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(flatten).join(sep);
-  }
-  if (v && 'Ref' in v) return `\${${String(v.Ref)}}`;
-  return JSON.stringify(value);
-}
 
 /** The `AWS::DynamoDB::GlobalTable` named `name`. */
 function globalTable(template: Template, name: string): { Properties: Json; DeletionPolicy?: string } {

@@ -10,6 +10,7 @@ import { RegionalEvents } from '../../../lib/regional/events';
 import { Messaging } from '../../../lib/regional/messaging';
 import { RegionalMonitoring } from '../../../lib/regional/monitoring';
 import { TABLES, type TableId } from '../../../services/shared/tables';
+import { flatten } from '../../support/cfn';
 
 const PROD = resolveEnvironment(DEFAULT_ENVIRONMENTS.prod);
 const TABLE_NAMES = (Object.keys(TABLES) as TableId[]).map((id) => `${PROD.prefix}-${id}`);
@@ -44,18 +45,6 @@ function importedFunction(stack: Stack, name: string): lambda.IFunction {
   });
 }
 
-/** Flattens `Fn::Join`/`Ref` to a readable string: `arn:${AWS::Partition}:events:…`. */
-function flatten(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Json;
-  if (v && 'Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(flatten).join(sep);
-  }
-  if (v && 'Ref' in v) return `\${${String(v.Ref)}}`;
-  if (v && 'Fn::GetAtt' in v) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
-  return JSON.stringify(value);
-}
 
 function peerBusArn(config: MeridianEnvironment, region: string): string {
   return `arn:\${AWS::Partition}:events:${region}:${config.account}:event-bus/${config.prefix}-bus`;

@@ -20,6 +20,7 @@ import {
   type ServiceFunctionName,
 } from '../../../lib/regional';
 import { TABLES } from '../../../services/shared/tables';
+import { flatten } from '../../support/cfn';
 
 // ------------------------------------------------------------------------------------------------ fixture
 
@@ -61,18 +62,6 @@ function build(config: MeridianEnvironment = PROD, region = 'us-east-1'): Built 
   return { app, stage, stack: stage.stack, template: Template.fromStack(stage.stack) };
 }
 
-/** `Fn::Join`/`Ref`/`Fn::GetAtt` flattened to a readable string: `arn:${AWS::Partition}:…`. */
-function flatten(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const v = value as Json;
-  if (v && 'Fn::Join' in v) {
-    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
-    return parts.map(flatten).join(sep);
-  }
-  if (v && 'Ref' in v) return `\${${String(v.Ref)}}`;
-  if (v && 'Fn::GetAtt' in v) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
-  return JSON.stringify(value);
-}
 
 function logicalId(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
