@@ -45,7 +45,6 @@ function build(config: MeridianEnvironment): Built {
   return { app, stage, tables: Template.fromStack(stage.tables) };
 }
 
-
 /** The `AWS::DynamoDB::GlobalTable` named `name`. */
 function globalTable(template: Template, name: string): { Properties: Json; DeletionPolicy?: string } {
   const found = Object.values(

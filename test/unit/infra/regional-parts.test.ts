@@ -45,7 +45,6 @@ function importedFunction(stack: Stack, name: string): lambda.IFunction {
   });
 }
 
-
 function peerBusArn(config: MeridianEnvironment, region: string): string {
   return `arn:\${AWS::Partition}:events:${region}:${config.account}:event-bus/${config.prefix}-bus`;
 }

@@ -62,7 +62,6 @@ function build(config: MeridianEnvironment = PROD, region = 'us-east-1'): Built 
   return { app, stage, stack: stage.stack, template: Template.fromStack(stage.stack) };
 }
 
-
 function logicalId(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
