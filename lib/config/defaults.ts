@@ -1,13 +1,13 @@
 import type { EnvironmentInput, EnvironmentName } from './environments';
 
 /** A placeholder connection ARN: synth needs one, a real deploy passes its own (see docs/deployment.md). */
-const PLACEHOLDER_CONNECTION =
+export const PLACEHOLDER_CONNECTION_ARN =
   'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000';
 
 const SOURCE = {
   repository: 'meridian-platform/meridian',
   branch: 'main',
-  connectionArn: PLACEHOLDER_CONNECTION,
+  connectionArn: PLACEHOLDER_CONNECTION_ARN,
 };
 
 const ALARMS = {

@@ -105,6 +105,8 @@ export const environmentInputSchema = z
     inventoryConsistency: z.enum(['single-writer', 'strong']).default('single-writer'),
     /** For `strong` with two replicas: the witness region (same region set). */
     witnessRegion: region.optional(),
+    /** E-mail address subscribed to the ops topic (alarms, ops alerts); @default no subscription. */
+    opsEmail: z.email('must be an e-mail address').max(254).optional(),
     /** Verified SES sender of customer e-mail; without one, customers are notified through SNS only. */
     emailSender: z.email('must be an e-mail address').max(254).optional(),
   })
@@ -127,6 +129,8 @@ export interface MeridianEnvironment {
   readonly healthCheck: Readonly<z.infer<typeof healthCheckSchema>>;
   readonly inventoryConsistency: 'single-writer' | 'strong';
   readonly witnessRegion?: string;
+  /** E-mail address subscribed to the ops topic, if any. */
+  readonly opsEmail?: string;
   /** Verified SES sender of customer e-mail, if any. */
   readonly emailSender?: string;
   /** Data is protected (deletion protection, RETAIN) everywhere but dev and local. */
@@ -179,6 +183,16 @@ export function resolveEnvironment(input: unknown): MeridianEnvironment {
   else if (e.witnessRegion)
     problems.push('witnessRegion: only meaningful with inventoryConsistency "strong"');
 
+  // The placeholder connection only makes sense with the placeholder account: a pipeline deployed to a
+  // real account with it would have a source stage that can never run.
+  if (
+    e.account !== DUMMY_ACCOUNT &&
+    e.source.connectionArn.endsWith(':connection/00000000-0000-0000-0000-000000000000')
+  ) {
+    problems.push(
+      `source.connectionArn: set the CodeConnections ARN to use with account ${e.account} (-c connectionArn=…)`,
+    );
+  }
   if (problems.length) throw new EnvironmentConfigError(e.name, problems);
 
   return deepFreeze({
@@ -195,6 +209,7 @@ export function resolveEnvironment(input: unknown): MeridianEnvironment {
     inventoryConsistency: e.inventoryConsistency,
     ...(e.witnessRegion && { witnessRegion: e.witnessRegion }),
     ...(e.emailSender && { emailSender: e.emailSender }),
+    ...(e.opsEmail && { opsEmail: e.opsEmail }),
     protectData: e.name === 'staging' || e.name === 'prod',
     prefix: `meridian-${e.name}`,
   });

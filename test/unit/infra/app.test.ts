@@ -54,6 +54,7 @@ describe('bin/app.ts with -c target=direct', () => {
       target: 'direct',
       env: 'dev',
       account: '123456789012',
+      connectionArn: 'arn:aws:codeconnections:us-east-1:123456789012:connection/abcd-1234',
       regions: 'us-west-2, eu-central-1',
     });
 

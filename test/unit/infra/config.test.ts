@@ -7,6 +7,8 @@ import {
   type EnvironmentInput,
 } from '../../../lib/config';
 
+const CONNECTION = 'arn:aws:codeconnections:us-east-1:123456789012:connection/abcd-1234';
+
 const PROD = DEFAULT_ENVIRONMENTS.prod;
 const US_SET = ['us-east-1', 'us-east-2', 'us-west-2'];
 
@@ -71,8 +73,15 @@ describe('default environments', () => {
     expect(DUMMY_ACCOUNT).toMatch(/^\d{12}$/);
   });
 
-  it('keeps a configured account', () => {
-    expect(resolveEnvironment(prodWith({ account: '123456789012' })).account).toBe('123456789012');
+  it('keeps a configured account, with a real connection', () => {
+    const source = { ...DEFAULT_ENVIRONMENTS.prod.source, connectionArn: CONNECTION };
+    expect(resolveEnvironment(prodWith({ account: '123456789012', source })).account).toBe('123456789012');
+  });
+
+  it('refuses the placeholder connection with a real account, naming the field', () => {
+    expect(() => resolveEnvironment(prodWith({ account: '123456789012' }))).toThrow(
+      /source\.connectionArn: set the CodeConnections ARN to use with account 123456789012/,
+    );
   });
 
   it('protects data in staging and prod only', () => {

@@ -267,7 +267,14 @@ describe('PipelineStack configuration', () => {
   });
 
   it("deploys staging into its own account with that account's bootstrap roles", () => {
-    const staging = resolveEnvironment({ ...DEFAULT_ENVIRONMENTS.staging, account: '222222222222' });
+    const staging = resolveEnvironment({
+      ...DEFAULT_ENVIRONMENTS.staging,
+      account: '222222222222',
+      source: {
+        ...DEFAULT_ENVIRONMENTS.staging.source,
+        connectionArn: 'arn:aws:codeconnections:us-east-1:222222222222:connection/abcd-1234',
+      },
+    });
 
     const { stages } = synthPipeline({ staging });
 
