@@ -48,7 +48,7 @@ function errorTemplate(code: string, message: string): Record<string, string> {
  * The region's REST API (regional endpoint): stage `v1` with JSON access logs, execution error logs,
  * X-Ray tracing, detailed metrics and throttling; a request validator; gateway-made errors in the services'
  * error shape; Lambda proxy routes to the `live` aliases (added by {@link addRoutes}); and, when the
- * environment has a DNS zone, a regional custom domain with a DNS-validated certificate.
+ * environment has a DNS zone, a regional dual-stack custom domain with a DNS-validated certificate.
  */
 export class RegionalApi extends Construct {
   readonly restApi: apigw.RestApi;
@@ -56,7 +56,7 @@ export class RegionalApi extends Construct {
   readonly requestValidator: apigw.RequestValidator;
   /** The stage's access log group. */
   readonly accessLogs: logs.LogGroup;
-  /** The custom domain, when `config.dns` is set. */
+  /** The custom domain (regional, dual-stack: IPv4 and IPv6), when `config.dns` is set. */
   readonly domainName?: apigw.DomainName;
   /** The hosted zone of the custom domain, when `config.dns` is set (imported by id: no lookups). */
   readonly hostedZone?: route53.IHostedZone;
@@ -144,6 +144,13 @@ export class RegionalApi extends Construct {
         endpointType: apigw.EndpointType.REGIONAL,
         securityPolicy: apigw.SecurityPolicy.TLS_1_2,
       });
+      // Dual-stack, so the latency AAAA alias (RegionalDns) answers with addresses that serve the API.
+      // DomainName has no prop for the IP address type (CDK 2.276): set it on the L1 resource.
+      const cfnDomain = this.domainName.node.defaultChild as apigw.CfnDomainName;
+      cfnDomain.endpointConfiguration = {
+        ...(cfnDomain.endpointConfiguration as apigw.CfnDomainName.EndpointConfigurationProperty),
+        ipAddressType: apigw.IpAddressType.DUAL_STACK,
+      };
       this.domainName.addBasePathMapping(this.restApi, { stage: this.restApi.deploymentStage });
     }
 

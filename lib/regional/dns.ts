@@ -1,5 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
@@ -13,7 +13,12 @@ export interface RegionalDnsProps {
   readonly executeApiHost: string;
   /** The checked path, including the stage, e.g. `/v1/health`. */
   readonly healthPath: string;
-  /** The API's custom domain in this region; required when `config.dns` is set (the latency records' target). */
+  /**
+   * The API's custom domain in this region; required when `config.dns` is set (the latency records'
+   * target). It must be dual-stack (IP address type `dualstack`, as `RegionalApi` makes it): the
+   * AAAA record would otherwise send IPv6 clients to a name without IPv6 addresses. A domain defined in
+   * this app that is IPv4-only is refused; an imported one cannot be checked.
+   */
   readonly domainName?: apigw.IDomainName;
   /** The hosted zone of `config.dns`; required when `config.dns` is set. */
   readonly hostedZone?: route53.IHostedZone;
@@ -22,8 +27,8 @@ export interface RegionalDnsProps {
 /**
  * The region's place in DNS: a Route 53 HTTPS health check on its own `GET /health` (deep: table, bus,
  * state machine) and, when the environment has a zone, latency-routed A and AAAA alias records for the API
- * name pointing at this region's custom domain, carrying the health check. A region whose check fails is
- * left out of the answers; clients go to the next-nearest healthy region.
+ * name pointing at this region's dual-stack custom domain, carrying the health check. A region whose check
+ * fails is left out of the answers; clients go to the next-nearest healthy region.
  */
 export class RegionalDns extends Construct {
   readonly healthCheck: route53.HealthCheck;
@@ -52,6 +57,17 @@ export class RegionalDns extends Construct {
     }
     if (!props.domainName || !props.hostedZone) {
       throw new Error('RegionalDns: config.dns is set, so domainName and hostedZone are required');
+    }
+    const cfnDomain = props.domainName.node.defaultChild;
+    if (cfnDomain instanceof apigw.CfnDomainName) {
+      const endpoint = Stack.of(this).resolve(cfnDomain.endpointConfiguration) as
+        { IpAddressType?: string; ipAddressType?: string } | undefined;
+      const ipAddressType = endpoint?.IpAddressType ?? endpoint?.ipAddressType;
+      if (ipAddressType !== apigw.IpAddressType.DUAL_STACK) {
+        throw new Error(
+          `RegionalDns: the custom domain ${props.domainName.node.path} is not dual-stack (IP address type ${ipAddressType ?? 'ipv4 by default'}): the AAAA latency record would point at a name without IPv6 addresses`,
+        );
+      }
     }
     const latency = {
       zone: props.hostedZone,

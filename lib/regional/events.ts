@@ -1,7 +1,8 @@
-import { Arn, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Arn, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MeridianEnvironment } from '../config';
@@ -14,10 +15,16 @@ export function eventBusName(config: MeridianEnvironment): string {
   return `${config.prefix}-bus`;
 }
 
+/** Lambda's own retries of an asynchronous invocation that failed (its maximum). */
+const ASYNC_RETRY_ATTEMPTS = 2;
+
 /** Props of {@link RegionalEvents}. */
 export interface RegionalEventsProps {
   readonly config: MeridianEnvironment;
-  /** Receives events that a rule target (consumer, schedule or peer bus) could not take. */
+  /**
+   * Receives events that a rule target (consumer, schedule or peer bus) could not take, and events a
+   * consumer or scheduled function failed on after Lambda's retries (its on-failure destination).
+   */
   readonly deadLetterQueue: sqs.IQueue;
   /**
    * How long the archive keeps events for replay.
@@ -52,6 +59,8 @@ export class RegionalEvents extends Construct {
 
   private readonly region: string;
   private readonly deadLetterQueue: sqs.IQueue;
+  /** The maximum event age of each function (ARN, qualifier included) whose async invocation is configured. */
+  private readonly asyncInvokeConfigured = new Map<string, Duration>();
 
   constructor(scope: Construct, id: string, props: RegionalEventsProps) {
     super(scope, id);
@@ -104,13 +113,18 @@ export class RegionalEvents extends Construct {
       });
   }
 
-  /** Adds an in-region consumer rule: pattern on detail-type (and optionally only events that originated here). */
+  /**
+   * Adds an in-region consumer rule: pattern on detail-type (and optionally only events that originated
+   * here). Events the function fails on go to the dead-letter queue too, see {@link configureFailureDestination}.
+   */
   addLambdaConsumer(id: string, fn: lambda.IFunction, opts: LambdaConsumerOptions): events.Rule {
     if (opts.detailTypes.length === 0) {
       throw new Error(
         `RegionalEvents.addLambdaConsumer(${id}): detailTypes must name at least one event type`,
       );
     }
+    const maxEventAge = Duration.hours(2);
+    this.configureFailureDestination(fn, maxEventAge);
     return new events.Rule(this, id, {
       eventBus: this.bus,
       description: `${opts.detailTypes.join(', ')}${opts.localOnly ? ` produced in ${this.region}` : ''} to consumer ${id}`,
@@ -122,28 +136,87 @@ export class RegionalEvents extends Construct {
       targets: [
         new targets.LambdaFunction(fn, {
           deadLetterQueue: this.deadLetterQueue,
-          // Consumers dedupe by event id, so EventBridge's retries are harmless; after 2 h the event
-          // goes to the DLQ instead of being dropped.
+          // Delivery only: EventBridge retries handing the event to Lambda (throttled, Lambda unavailable)
+          // for up to 2 h, then dead-letters it. Once Lambda has accepted it, a failing consumer is
+          // Lambda's business: see configureFailureDestination. Consumers dedupe by event id.
           retryAttempts: 8,
-          maxEventAge: Duration.hours(2),
+          maxEventAge,
         }),
       ],
     });
   }
 
-  /** Adds a scheduled rule (on the default bus, as schedules must be) invoking `fn`. */
+  /**
+   * Adds a scheduled rule (on the default bus, as schedules must be) invoking `fn`. A failed run goes to
+   * the dead-letter queue too, see {@link configureFailureDestination}.
+   */
   addScheduledLambda(id: string, fn: lambda.IFunction, schedule: events.Schedule): events.Rule {
+    const maxEventAge = Duration.hours(1);
+    this.configureFailureDestination(fn, maxEventAge);
     return new events.Rule(this, id, {
       description: `${schedule.expressionString} to ${id}`,
       schedule,
       targets: [
         new targets.LambdaFunction(fn, {
           deadLetterQueue: this.deadLetterQueue,
-          // A periodic job's next run supersedes a late one: retry briefly, then record it in the DLQ.
+          // Delivery only (see addLambdaConsumer). A periodic job's next run supersedes a late one: retry
+          // briefly, then record it in the DLQ.
           retryAttempts: 2,
-          maxEventAge: Duration.hours(1),
+          maxEventAge,
         }),
       ],
     });
+  }
+
+  /**
+   * EventBridge invokes a Lambda target asynchronously: its DLQ catches only events it could not hand
+   * to Lambda. An event the function then fails on is retried by Lambda (twice) and, without an
+   * on-failure destination, dropped. This sends it to the dead-letter queue instead, on the function
+   * (and qualifier: pass the `live` alias) that the rule invokes. One configuration per function and
+   * qualifier: a function added twice keeps the first, if the event ages agree.
+   *
+   * The function's role is granted sending to the queue (and its key) as CDK's SqsDestination does, so
+   * the function must come with its role (an imported one too).
+   */
+  private configureFailureDestination(fn: lambda.IFunction, maxEventAge: Duration): void {
+    const key = JSON.stringify(Stack.of(this).resolve(fn.functionArn));
+    const configured = this.asyncInvokeConfigured.get(key);
+    if (configured) {
+      if (configured.toSeconds() !== maxEventAge.toSeconds()) {
+        throw new Error(
+          `RegionalEvents: ${fn.node.path} is already a target with a maximum event age of ${configured.toHumanString()}; one function cannot also be one with ${maxEventAge.toHumanString()} (Lambda keeps one asynchronous invocation configuration per function and qualifier)`,
+        );
+      }
+      return;
+    }
+    const role = fn.role;
+    if (!role) {
+      throw new Error(
+        `RegionalEvents: ${fn.node.path} has no known execution role, so it cannot be granted sending failed events to the dead-letter queue; import it with its role (Function.fromFunctionAttributes({ role }))`,
+      );
+    }
+    if (fn.node.tryFindChild('EventInvokeConfig')) {
+      throw new Error(
+        `RegionalEvents: ${fn.node.path} already has an asynchronous invocation configuration made elsewhere; events it fails on would not reach the dead-letter queue`,
+      );
+    }
+    fn.configureAsyncInvoke({
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+      retryAttempts: ASYNC_RETRY_ATTEMPTS,
+      maxEventAge,
+    });
+    this.asyncInvokeConfigured.set(key, maxEventAge);
+
+    // Lambda checks that the execution role may send to the destination when the configuration is
+    // created: create it after the role's policy.
+    fn.node.findChild('EventInvokeConfig').node.addDependency(role);
+    if (this.deadLetterQueue.encryptionMasterKey) {
+      for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM5[Action::${action}]`,
+          reason: `Granted by CDK's SQS destination so Lambda can send failed events to the event-target dead-letter queue, encrypted with the region's messaging key, and on that key only (${action} adds only variants of the same operation).`,
+        });
+      }
+    }
   }
 }

@@ -1,13 +1,17 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MeridianEnvironment } from '../config';
 
 /** Lambda's rule for an SQS event source: visibility timeout at least six times the function timeout. */
 const VISIBILITY_TO_CONSUMER_TIMEOUT = 6;
+
+/** Loose shape check of an e-mail address (SNS validates it for real when subscribing). */
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
 /** Props of {@link Messaging}. */
 export interface MessagingProps {
@@ -23,6 +27,12 @@ export interface MessagingProps {
    * @default 5
    */
   readonly maxReceiveCount?: number;
+  /**
+   * An e-mail address subscribed to the ops topic, so alarms reach a person. SNS mails a confirmation
+   * link first: nothing is delivered until the recipient confirms.
+   * @default - no subscription (alarms are only visible in CloudWatch and to other subscribers)
+   */
+  readonly opsEmail?: string;
 }
 
 /**
@@ -40,7 +50,10 @@ export class Messaging extends Construct {
   readonly eventTargetDlq: sqs.Queue;
   /** Customer notifications. */
   readonly customerTopic: sns.Topic;
-  /** Ops alerts: CloudWatch alarms and the notifications service publish here. */
+  /**
+   * Ops alerts: CloudWatch alarms (of this account and region, allowed by the topic policy) and the
+   * notifications service publish here; `opsEmail`, when given, is subscribed.
+   */
   readonly opsTopic: sns.Topic;
   /** Every dead-letter queue of this construct, for alarms. */
   readonly dlqs: sqs.IQueue[];
@@ -52,6 +65,9 @@ export class Messaging extends Construct {
     const maxReceiveCount = props.maxReceiveCount ?? 5;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
       throw new Error(`Messaging: maxReceiveCount must be an integer in 1..1000, got ${maxReceiveCount}`);
+    }
+    if (props.opsEmail !== undefined && !Token.isUnresolved(props.opsEmail) && !EMAIL.test(props.opsEmail)) {
+      throw new Error(`Messaging: opsEmail must be an e-mail address, got "${props.opsEmail}"`);
     }
     const visibilityTimeout = Duration.seconds(consumerTimeout.toSeconds() * VISIBILITY_TO_CONSUMER_TIMEOUT);
     if (visibilityTimeout.toSeconds() > Duration.hours(12).toSeconds()) {
@@ -125,6 +141,35 @@ export class Messaging extends Construct {
       masterKey: this.key,
       enforceSSL: true,
     });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default policy (the one that
+    // allows publishing on the owner account's behalf): CloudWatch alarm actions must be allowed
+    // explicitly, and only for alarms of this account and region (confused deputy).
+    const stack = Stack.of(this);
+    this.opsTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': Arn.format(
+              {
+                service: 'cloudwatch',
+                resource: 'alarm',
+                resourceName: '*',
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              },
+              stack,
+            ),
+          },
+        },
+      }),
+    );
+    if (props.opsEmail !== undefined) {
+      this.opsTopic.addSubscription(new subscriptions.EmailSubscription(props.opsEmail));
+    }
 
     this.dlqs = [this.shippingDlq, this.eventTargetDlq];
   }

@@ -65,6 +65,7 @@ export class RegionalStack extends Stack {
     this.messaging = new Messaging(this, 'Messaging', {
       config,
       shippingConsumerTimeout: SHIPPING_CONSUMER_TIMEOUT,
+      ...(config.opsEmail && { opsEmail: config.opsEmail }),
     });
     this.events = new RegionalEvents(this, 'Events', {
       config,

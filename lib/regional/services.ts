@@ -71,6 +71,15 @@ const ITEM_ACTIONS = [
   'dynamodb:Query',
 ] as const;
 
+/**
+ * The functions that hold the provider webhooks' HMAC secret: the authorize step (its simulated provider
+ * signs the webhooks it sends) and the webhook (verifies them). Capture and refund never see it.
+ */
+const WEBHOOK_SECRET_READERS = [
+  'authorizePayment',
+  'paymentsWebhook',
+] as const satisfies readonly ServiceFunctionName[];
+
 /** Props of {@link Services}. */
 export interface ServicesProps {
   /** The environment: table names, canary, alarm thresholds, data protection. */
@@ -148,7 +157,7 @@ export class Services extends Construct {
     Validations.of(this.webhookSecret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
-        'The webhook key is shared by the signing provider and the verifying webhook, both read at cold start: rotating it needs a dual-key verification window the payments service does not implement yet.',
+        'The webhook key is shared by the signing provider and the verifying webhook, each reading it once per cold start: rotating it needs a dual-key verification window the payments service does not implement yet.',
     });
 
     const environments: Record<MeridianService, Record<string, string>> = {
@@ -162,8 +171,6 @@ export class Services extends Construct {
         ...envTables('payments', 'processed-events'),
         EVENT_BUS_NAME: bus.eventBusName,
         PAYMENT_WEBHOOK_URL: props.paymentWebhookUrl,
-        // A CloudFormation dynamic reference, resolved at deploy time into the function's configuration.
-        PAYMENT_WEBHOOK_SECRET: this.webhookSecret.secretValue.unsafeUnwrap(),
       },
       shipping: {
         ...envTables('shipments'),
@@ -178,6 +185,14 @@ export class Services extends Construct {
         ...(props.emailSender && { SES_FROM_ADDRESS: props.emailSender }),
       },
     };
+    // Only the secret's ARN, never its value: the readers fetch it at run time (granted below), so the
+    // secret is not readable in any function's configuration.
+    const extraEnvironment: Partial<Record<ServiceFunctionName, Record<string, string>>> = Object.fromEntries(
+      WEBHOOK_SECRET_READERS.map((name) => [
+        name,
+        { PAYMENT_WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn },
+      ]),
+    );
     const timeouts: Partial<Record<ServiceFunctionName, Duration>> = {
       authorizePayment: AUTHORIZE_TIMEOUT,
       paymentsWebhook: WEBHOOK_TIMEOUT,
@@ -212,7 +227,7 @@ export class Services extends Construct {
         config,
         service,
         handler,
-        environment: environments[service],
+        environment: { ...environments[service], ...extraEnvironment[name] },
         timeout: timeouts[name],
         application: this.application,
         deploymentRole,
@@ -224,7 +239,7 @@ export class Services extends Construct {
     this.connectQueues(props, concurrency);
   }
 
-  /** Least privilege, per function: exactly the tables, bus, saga, queue, topics and identity it calls. */
+  /** Least privilege, per function: exactly the tables, bus, saga, queue, topics, identity and secret it uses. */
   private grant(props: ServicesProps): void {
     const f = this.functions;
     const t = this.tables;
@@ -261,6 +276,8 @@ export class Services extends Construct {
     );
     itemAccess('processed-events', 'ordersEvents', 'inventoryEvents', 'paymentsWebhook');
     itemAccess('processed-events', 'notify', 'notificationsEvents');
+
+    for (const name of WEBHOOK_SECRET_READERS) this.webhookSecret.grantRead(f[name].function);
 
     // Everything that publishes a domain event.
     const publishers: ServiceFunctionName[] = [

@@ -1,11 +1,16 @@
 import { App, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_ENVIRONMENTS, resolveEnvironment, type MeridianEnvironment } from '../../../lib/config';
+import { RegionalApi } from '../../../lib/regional/api';
+import { RegionalDns } from '../../../lib/regional/dns';
 import { RegionalEvents } from '../../../lib/regional/events';
 import { Messaging } from '../../../lib/regional/messaging';
 import { RegionalMonitoring } from '../../../lib/regional/monitoring';
@@ -42,6 +47,7 @@ function importedFunction(stack: Stack, name: string): lambda.IFunction {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
     sameEnvironment: true,
+    role: iam.Role.fromRoleName(stack, `Role-${name}`, `${PROD.prefix}-${name}-role`),
   });
 }
 
@@ -70,6 +76,17 @@ function forwardingRules(template: Template): Forwarding[] {
           deadLetterArn: (t.DeadLetterConfig as Json | undefined)?.Arn,
         })),
     );
+}
+
+/** Evaluates `Fn::Select` over `Fn::Split` of a flattened string (e.g. the function name of an imported ARN). */
+function selectOfSplit(value: unknown): string {
+  const select = (value as Json)['Fn::Select'] as [number, Json] | undefined;
+  if (!select) return flatten(value);
+  const [sep, source] = select[1]['Fn::Split'] as [string, unknown];
+  // `${AWS::Partition}` contains the separator: stand in for references before splitting.
+  return flatten(source)
+    .replace(/\$\{[^}]*\}/g, 'ref')
+    .split(sep)[select[0]]!;
 }
 
 function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
@@ -156,6 +173,54 @@ describe('Messaging', () => {
         },
       });
     }
+  });
+
+  test('CloudWatch alarms of this account and region may publish to the ops topic, whose policy replaces the default one', () => {
+    const opsId = logicalId(stack, messaging.opsTopic);
+    const alarmPublish = Match.objectLike({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Resource: { Ref: opsId },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': PROD.account },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, `:cloudwatch:us-east-1:${PROD.account}:alarm:*`],
+            ],
+          },
+        },
+      },
+    });
+
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: opsId }],
+      PolicyDocument: { Statement: Match.arrayWith([alarmPublish]) },
+    });
+    const customerPolicy = Object.values(template.findResources('AWS::SNS::TopicPolicy')).find(
+      (p) =>
+        JSON.stringify((p.Properties as Json).Topics) ===
+        JSON.stringify([{ Ref: logicalId(stack, messaging.customerTopic) }]),
+    )!;
+    expect(JSON.stringify(customerPolicy)).not.toContain('cloudwatch.amazonaws.com');
+  });
+
+  test('the ops topic has no subscription unless an ops e-mail address is given', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+
+    const other = new Stack(newApp(), 'WithEmail', { env: { account: PROD.account, region: 'eu-west-1' } });
+    const m = new Messaging(other, 'Messaging', { config: PROD, opsEmail: 'ops@example.com' });
+
+    const t = Template.fromStack(other);
+    t.resourceCountIs('AWS::SNS::Subscription', 1);
+    t.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: logicalId(other, m.opsTopic) },
+    });
+    expect(() => new Messaging(other, 'Bad', { config: PROD, opsEmail: 'ops' })).toThrow(/opsEmail/);
   });
 
   test('maxReceiveCount and the consumer timeout are configurable', () => {
@@ -361,12 +426,196 @@ describe('RegionalEvents', () => {
       );
     });
 
+    /** The event invoke configs of the template, by the function name they configure. */
+    const invokeConfigs = () =>
+      Object.fromEntries(
+        Object.values(t.findResources('AWS::Lambda::EventInvokeConfig')).map((r) => [
+          selectOfSplit((r.Properties as Json).FunctionName),
+          r,
+        ]),
+      );
+
+    test('an event a consumer or scheduled function fails on goes to the dead-letter queue after two Lambda retries', () => {
+      const configs = invokeConfigs();
+
+      expect(Object.keys(configs).sort()).toEqual([
+        'meridian-prod-inventory-sweep',
+        'meridian-prod-notifications-events',
+        'meridian-prod-orders-events',
+      ]);
+      for (const [name, age] of [
+        ['meridian-prod-orders-events', 7200],
+        ['meridian-prod-notifications-events', 7200],
+        ['meridian-prod-inventory-sweep', 3600],
+      ] as const) {
+        expect(configs[name]!.Properties).toEqual({
+          FunctionName: expect.anything(),
+          Qualifier: '$LATEST',
+          MaximumRetryAttempts: 2,
+          MaximumEventAgeInSeconds: age,
+          DestinationConfig: { OnFailure: { Destination: dlqArn } },
+        });
+      }
+    });
+
+    test("each function's role may send to the dead-letter queue and use its key, before the config is created", () => {
+      const policies = Object.entries(t.findResources('AWS::IAM::Policy')).filter(([, p]) =>
+        JSON.stringify((p.Properties as Json).Roles).includes('meridian-prod-orders-events-role'),
+      );
+      expect(policies).toHaveLength(1);
+      const [policyId, policy] = policies[0]!;
+      expect(((policy.Properties as Json).PolicyDocument as Json).Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Action: expect.arrayContaining(['sqs:SendMessage']), Resource: dlqArn }),
+          expect.objectContaining({
+            Action: expect.arrayContaining(['kms:GenerateDataKey*', 'kms:Decrypt']),
+            Resource: { 'Fn::GetAtt': [logicalId(stack, messaging.key), 'Arn'] },
+          }),
+        ]),
+      );
+      expect(invokeConfigs()['meridian-prod-orders-events']!.DependsOn).toContain(policyId);
+    });
+
+    test('a function added twice gets one configuration; conflicting ages, no role or a foreign config are refused', () => {
+      const a = newApp();
+      const p = regionParts(a, PROD, 'us-east-1');
+      const fn = importedFunction(p.stack, 'orders-events');
+      p.events.addLambdaConsumer('One', fn, { detailTypes: ['OrderFailed'] });
+      p.events.addLambdaConsumer('Two', fn, { detailTypes: ['ShipmentFailed'] });
+      const sameArn = lambda.Function.fromFunctionAttributes(p.stack, 'SameArn', {
+        functionArn: fn.functionArn,
+        sameEnvironment: true,
+        role: fn.role,
+      });
+      p.events.addLambdaConsumer('Three', sameArn, { detailTypes: ['OrderFulfilled'] });
+
+      Template.fromStack(p.stack).resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+      expect(() => p.events.addScheduledLambda('Sched', fn, events.Schedule.rate(Duration.hours(1)))).toThrow(
+        /maximum event age/,
+      );
+      const roleless = lambda.Function.fromFunctionAttributes(p.stack, 'Roleless', {
+        functionArn: p.stack.formatArn({
+          service: 'lambda',
+          resource: 'function',
+          resourceName: 'roleless',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+        sameEnvironment: true,
+      });
+      expect(() =>
+        p.events.addLambdaConsumer('Roleless', roleless, { detailTypes: ['OrderFailed'] }),
+      ).toThrow(/no known execution role/);
+      const foreign = importedFunction(p.stack, 'foreign');
+      foreign.configureAsyncInvoke({ retryAttempts: 0 });
+      expect(() => p.events.addLambdaConsumer('Foreign', foreign, { detailTypes: ['OrderFailed'] })).toThrow(
+        /made elsewhere/,
+      );
+    });
+
+    test("on a function's live alias the config is qualified by the alias (resolves to live)", () => {
+      const a = newApp();
+      const p = regionParts(a, PROD, 'us-east-1');
+      const fn = new lambda.Function(p.stack, 'Fn', {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => {};'),
+      });
+      const alias = new lambda.Alias(p.stack, 'Live', { aliasName: 'live', version: fn.currentVersion });
+      p.events.addLambdaConsumer('Consumer', alias, { detailTypes: ['OrderFailed'] });
+
+      const tpl = Template.fromStack(p.stack);
+      const aliasId = logicalId(p.stack, alias);
+      tpl.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live' });
+      expect(tpl.toJSON().Resources[aliasId].Type).toBe('AWS::Lambda::Alias');
+      tpl.resourceCountIs('AWS::Lambda::EventInvokeConfig', 1);
+      // The alias ARN's 8th segment (arn:partition:lambda:region:account:function:name:live) is `live`.
+      tpl.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: logicalId(p.stack, fn) },
+        Qualifier: { 'Fn::Select': [7, { 'Fn::Split': [':', { Ref: aliasId }] }] },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: {
+          OnFailure: {
+            Destination: { 'Fn::GetAtt': [logicalId(p.stack, p.messaging.eventTargetDlq), 'Arn'] },
+          },
+        },
+      });
+    });
+
     test('a scheduled function runs from the default bus with a dead-letter queue', () => {
       const props = ruleProps(sweep);
       expect(props.ScheduleExpression).toBe('rate(5 minutes)');
       expect(props.EventBusName).toBeUndefined();
       expect(props.Targets).toEqual([expect.objectContaining({ DeadLetterConfig: { Arn: dlqArn } })]);
     });
+  });
+});
+
+describe('RegionalApi and RegionalDns with a DNS zone', () => {
+  const DNS = {
+    domainName: 'api.meridian.example.com',
+    hostedZoneId: 'Z0123456789ABC',
+    zoneName: 'meridian.example.com',
+  };
+  const config = resolveEnvironment({ ...DEFAULT_ENVIRONMENTS.prod, dns: DNS });
+
+  function apiStack(id: string): { stack: Stack; api: RegionalApi } {
+    const stack = new Stack(newApp(), id, { env: { account: config.account, region: 'eu-west-1' } });
+    const api = new RegionalApi(stack, 'Api', { config });
+    api.addRoutes({
+      orders: importedFunction(stack, 'orders-api'),
+      inventory: importedFunction(stack, 'inventory-api'),
+      paymentsWebhook: importedFunction(stack, 'payments-webhook'),
+    });
+    return { stack, api };
+  }
+
+  test('the regional custom domain is dual-stack, so the AAAA latency alias reaches the API over IPv6', () => {
+    const { stack, api } = apiStack('Dual');
+    new RegionalDns(stack, 'Dns', {
+      config,
+      executeApiHost: api.executeApiHost,
+      healthPath: '/v1/health',
+      domainName: api.domainName,
+      hostedZone: api.hostedZone,
+    });
+    const template = Template.fromStack(stack);
+    const domainId = logicalId(stack, api.domainName!);
+
+    template.hasResourceProperties('AWS::ApiGateway::DomainName', {
+      DomainName: DNS.domainName,
+      EndpointConfiguration: { Types: ['REGIONAL'], IpAddressType: 'dualstack' },
+    });
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      Type: 'AAAA',
+      AliasTarget: Match.objectLike({ DNSName: { 'Fn::GetAtt': [domainId, 'RegionalDomainName'] } }),
+    });
+  });
+
+  test('RegionalDns refuses an IPv4-only custom domain: its AAAA record would have no IPv6 address behind it', () => {
+    const { stack, api } = apiStack('Ipv4Only');
+    const ipv4Only = new apigateway.DomainName(stack, 'Ipv4Domain', {
+      domainName: 'v4.meridian.example.com',
+      certificate: acm.Certificate.fromCertificateArn(
+        stack,
+        'Cert',
+        stack.formatArn({ service: 'acm', resource: 'certificate', resourceName: 'abc' }),
+      ),
+      endpointType: apigateway.EndpointType.REGIONAL,
+    });
+
+    expect(
+      () =>
+        new RegionalDns(stack, 'Dns', {
+          config,
+          executeApiHost: api.executeApiHost,
+          healthPath: '/v1/health',
+          domainName: ipv4Only,
+          hostedZone: route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+            hostedZoneId: DNS.hostedZoneId,
+            zoneName: DNS.zoneName,
+          }),
+        }),
+    ).toThrow(/not dual-stack/);
   });
 });
 

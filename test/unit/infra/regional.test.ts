@@ -269,23 +269,33 @@ describe('RegionalStack (prod, us-east-1, no DNS zone)', () => {
     });
 
     it("sends the provider's webhooks to this region's own endpoint and signs them with a per-region secret", () => {
-      const vars = (functionProps(built, 'authorizePayment').Environment as { Variables: Json }).Variables;
+      const vars = (name: ServiceFunctionName) =>
+        (functionProps(built, name).Environment as { Variables: Json }).Variables;
       const api = logicalId(built.stack.api.restApi);
       const secret = logicalId(built.stack.services.webhookSecret);
 
-      expect(flatten(vars.PAYMENT_WEBHOOK_URL)).toBe(
+      expect(flatten(vars('authorizePayment').PAYMENT_WEBHOOK_URL)).toBe(
         `https://\${${api}}.execute-api.us-east-1.\${AWS::URLSuffix}/${API_STAGE_NAME}/payments/webhook`,
-      );
-      expect(flatten(vars.PAYMENT_WEBHOOK_SECRET)).toBe(
-        `{{resolve:secretsmanager:\${${secret}}:SecretString:::}}`,
       );
       built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
         GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
       });
-      // Every payments function reads the same configuration at cold start.
-      for (const name of ['capturePayment', 'refundPayment', 'paymentsWebhook'] as const) {
-        const other = (functionProps(built, name).Environment as { Variables: Json }).Variables;
-        expect(other.PAYMENT_WEBHOOK_SECRET).toEqual(vars.PAYMENT_WEBHOOK_SECRET);
+      // The signer and the verifier get the secret's ARN and read it at run time; the others get nothing.
+      for (const name of ['authorizePayment', 'paymentsWebhook'] as const) {
+        expect(vars(name).PAYMENT_WEBHOOK_SECRET_ARN).toEqual({ Ref: secret });
+        expect(vars(name).PAYMENT_WEBHOOK_SECRET).toBeUndefined();
+      }
+      for (const name of ['capturePayment', 'refundPayment'] as const) {
+        expect(Object.keys(vars(name)).filter((v) => v.startsWith('PAYMENT_WEBHOOK_SECRET'))).toEqual([]);
+      }
+    });
+
+    it('puts no secret value in any function configuration', () => {
+      for (const [id, props] of resources(built.template, 'AWS::Lambda::Function')) {
+        const environment = JSON.stringify(props.Environment ?? {});
+        expect({ id, environment }).not.toMatchObject({
+          environment: expect.stringContaining('{{resolve:secretsmanager'),
+        });
       }
     });
 
@@ -323,6 +333,27 @@ describe('RegionalStack (prod, us-east-1, no DNS zone)', () => {
           policy: expect.stringMatching(/dynamodb:(Scan|BatchWriteItem|\*)/),
         });
       }
+    });
+
+    it('lets only the authorize step and the webhook read the webhook secret', () => {
+      const secretId = logicalId(built.stack.services.webhookSecret);
+      const actionsOnSecret = (name: ServiceFunctionName) =>
+        statementsOf(built, name)
+          .filter((s) => [s.Resource].flat().some((r) => flatten(r) === `\${${secretId}}`))
+          .flatMap((s) => [s.Action].flat());
+      const names = Object.keys(SERVICE_FUNCTIONS) as ServiceFunctionName[];
+
+      const readers = names.filter((name) => actionsOnSecret(name).length > 0).sort();
+
+      expect(readers).toEqual(['authorizePayment', 'paymentsWebhook']);
+      for (const name of readers) {
+        expect(actionsOnSecret(name)).toEqual(expect.arrayContaining(['secretsmanager:GetSecretValue']));
+      }
+      // No other policy in the stack (outside the function roles) names the secret either.
+      const policiesNamingSecret = resources(built.template, 'AWS::IAM::Policy').filter(([, policy]) =>
+        JSON.stringify(policy).includes(`{"Ref":"${secretId}"}`),
+      );
+      expect(policiesNamingSecret).toHaveLength(2);
     });
 
     it('lets only the orders API start and describe the saga, and only the task completers call back', () => {
@@ -433,6 +464,52 @@ describe('RegionalStack (prod, us-east-1, no DNS zone)', () => {
         });
       },
     );
+
+    it("sends events the consumers and the sweeper fail on to the event-target DLQ after Lambda's two retries, per live alias", () => {
+      const dlq = logicalId(built.stack.messaging.eventTargetDlq);
+      const consumers = ['ordersEvents', 'inventoryEvents', 'notificationsEvents', 'sweepExpired'] as const;
+
+      built.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', consumers.length);
+      for (const name of consumers) {
+        const { function: fn, alias } = built.stack.services.functions[name];
+        built.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: logicalId(fn) },
+          // The 8th segment of the alias ARN: `live`.
+          Qualifier: { 'Fn::Select': [7, { 'Fn::Split': [':', { Ref: logicalId(alias) }] }] },
+          MaximumRetryAttempts: 2,
+          MaximumEventAgeInSeconds: name === 'sweepExpired' ? 3600 : 7200,
+          DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+        });
+        expect(alias.aliasName).toBe('live');
+        expect(actionsOn(built, name, new RegExp(`^\\$\\{${dlq}\\.Arn\\}$`))).toContain('sqs:SendMessage');
+      }
+    });
+
+    it('lets CloudWatch alarms of this account and region publish to the ops topic', () => {
+      built.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: logicalId(built.stack.messaging.opsTopic) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': PROD.account },
+                ArnLike: {
+                  'aws:SourceArn': {
+                    'Fn::Join': [
+                      '',
+                      ['arn:', { Ref: 'AWS::Partition' }, `:cloudwatch:us-east-1:${PROD.account}:alarm:*`],
+                    ],
+                  },
+                },
+              },
+            }),
+          ]),
+        },
+      });
+    });
 
     it('sweeps expired holds every minute', () => {
       built.template.hasResourceProperties('AWS::Events::Rule', {
@@ -623,7 +700,7 @@ describe('RegionalStack with a DNS zone', () => {
     built = build(prodWith({ dns: DNS }), 'eu-west-1');
   });
 
-  it('serves the API name on a regional custom domain with a DNS-validated certificate', () => {
+  it('serves the API name on a regional dual-stack custom domain with a DNS-validated certificate', () => {
     built.template.hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainName: DNS.domainName,
       ValidationMethod: 'DNS',
@@ -631,7 +708,7 @@ describe('RegionalStack with a DNS zone', () => {
     });
     built.template.hasResourceProperties('AWS::ApiGateway::DomainName', {
       DomainName: DNS.domainName,
-      EndpointConfiguration: { Types: ['REGIONAL'] },
+      EndpointConfiguration: { Types: ['REGIONAL'], IpAddressType: 'dualstack' },
       SecurityPolicy: 'TLS_1_2',
     });
     built.template.hasResourceProperties('AWS::ApiGateway::BasePathMapping', {
@@ -755,5 +832,17 @@ describe('cdk-nag AwsSolutions', () => {
     }
     // And through CDK's policy validation, as `cdk synth` runs it: a finding would fail the synth.
     expect(() => app.synth()).not.toThrow();
+  });
+});
+
+describe('ops alerts', () => {
+  it('subscribes the configured ops e-mail to the ops topic', () => {
+    const built = build(prodWith({ opsEmail: 'oncall@example.com' }));
+
+    built.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: { Ref: logicalId(built.stack.messaging.opsTopic) },
+    });
   });
 });
