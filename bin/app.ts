@@ -39,7 +39,15 @@ export const OVERRIDE_KEYS = [
   'regions',
   'stagingAccount',
   'stagingRegions',
+  'domainName',
+  'hostedZoneId',
+  'zoneName',
+  'opsEmail',
+  'emailSender',
 ] as const;
+
+/** Overrides that name one environment's own resources: with the pipeline they apply to prod only. */
+const PROD_ONLY_KEYS: readonly OverrideKey[] = ['domainName', 'hostedZoneId', 'zoneName', 'emailSender'];
 export type OverrideKey = (typeof OVERRIDE_KEYS)[number];
 
 /** A context value that is not one of the accepted choices (`target`, `env`, pipeline-only keys). */
@@ -96,8 +104,11 @@ function buildPipeline(
     throw new AppContextError('env: only used with -c target=direct (the pipeline deploys staging and prod)');
   }
   const prod = environment('prod', overrides);
+  const stagingOverrides = Object.fromEntries(
+    Object.entries(overrides).filter(([key]) => !PROD_ONLY_KEYS.includes(key as OverrideKey)),
+  );
   const staging = environment('staging', {
-    ...overrides,
+    ...stagingOverrides,
     account: overrides.stagingAccount ?? overrides.account,
     regions: overrides.stagingRegions,
   });
@@ -143,13 +154,19 @@ export function readOverrides(app: App): Partial<Record<OverrideKey, string>> {
 /** lib/config's environment with the overrides applied; throws EnvironmentConfigError naming bad fields. */
 function environment(
   name: EnvironmentName,
-  overrides: Partial<Record<'account' | 'connectionArn' | 'repository' | 'branch' | 'regions', string>>,
+  overrides: Partial<Record<OverrideKey, string>>,
 ): MeridianEnvironment {
   const base = DEFAULT_ENVIRONMENTS[name];
   const regions = overrides.regions?.split(',').map((r) => r.trim());
+  const { domainName, hostedZoneId, zoneName } = overrides;
+  const dnsGiven = domainName !== undefined || hostedZoneId !== undefined || zoneName !== undefined;
   const input: EnvironmentInput = {
     ...base,
     ...(overrides.account !== undefined && { account: overrides.account }),
+    // All three or none: a partial zone is reported field by field by resolveEnvironment.
+    ...(dnsGiven && { dns: { domainName, hostedZoneId, zoneName } as NonNullable<EnvironmentInput['dns']> }),
+    ...(overrides.opsEmail !== undefined && { opsEmail: overrides.opsEmail }),
+    ...(overrides.emailSender !== undefined && { emailSender: overrides.emailSender }),
     // The listed order is the rollout order: the first region is the primary, the rest one parallel wave.
     ...(regions && { regions, primaryRegion: regions[0], waves: undefined }),
     source: {

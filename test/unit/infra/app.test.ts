@@ -120,6 +120,28 @@ describe('bin/app.ts by default (the pipeline)', () => {
   });
 });
 
+describe('bin/app.ts DNS overrides', () => {
+  const zone = {
+    domainName: 'api.meridian.example.com',
+    hostedZoneId: 'Z0123456789ABC',
+    zoneName: 'meridian.example.com',
+  };
+
+  it('gives prod the zone and leaves staging without it in the pipeline', () => {
+    const built = buildApp(appWith(zone));
+
+    if (built.target !== 'pipeline') throw new Error('expected the pipeline');
+    expect(built.prod.dns).toEqual(zone);
+    expect(built.staging.dns).toBeUndefined();
+  });
+
+  it('refuses a partial zone, naming the missing fields', () => {
+    expect(() => buildApp(appWith({ domainName: zone.domainName }))).toThrow(
+      /dns\.hostedZoneId.*dns\.zoneName/,
+    );
+  });
+});
+
 describe('bin/app.ts context errors', () => {
   it.each([
     [{ account: '123' }, 'account: must be a 12-digit AWS account id'],
