@@ -1,0 +1,1 @@
+export { InvalidEventPatternError, matchesPattern, validatePattern } from './pattern';
