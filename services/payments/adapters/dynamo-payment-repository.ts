@@ -3,6 +3,7 @@ import { isConditionalCheckFailed } from '../../shared/errors';
 import { PaymentOwnershipError } from '../domain/errors';
 import type { PaymentPatch, PaymentRecord, PaymentStatus } from '../domain/payment';
 import type { BeginAuthorization, PaymentRepository, VoidUncharged } from '../domain/ports';
+import { ownedStatusUpdate } from '../../shared/adapters/owned-status-update';
 
 export interface DynamoPaymentRepositoryProps {
   readonly client: DynamoDBDocumentClient;
@@ -169,33 +170,16 @@ export class DynamoPaymentRepository implements PaymentRepository {
     patch: PaymentPatch = {},
   ): Promise<PaymentRecord | undefined> {
     if (from.length === 0) return undefined;
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = {
-      ':to': to,
-      ':now': new Date(this.now()).toISOString(),
-      ':region': this.props.region,
-    };
-    const sets = ['#status = :to', 'updatedAt = :now'];
-    Object.entries(patch)
-      .filter(([, v]) => v !== undefined)
-      .forEach(([field, value], i) => {
-        names[`#p${i}`] = field;
-        values[`:p${i}`] = value;
-        sets.push(`#p${i} = :p${i}`);
-      });
-    const allowed = from.map((status, i) => {
-      values[`:from${i}`] = status;
-      return `:from${i}`;
-    });
     try {
       const result = await this.props.client.send(
         new UpdateCommand({
           TableName: this.props.tableName,
           Key: key(orderId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND ownerRegion = :region AND #status IN (${allowed.join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...ownedStatusUpdate({
+            set: { ...patch, status: to, updatedAt: new Date(this.now()).toISOString() },
+            from,
+            region: this.props.region,
+          }),
           ReturnValues: 'ALL_NEW',
         }),
       );

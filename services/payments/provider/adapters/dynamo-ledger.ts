@@ -3,6 +3,7 @@ import { isConditionalCheckFailed } from '../../../shared/errors';
 import { ChargeOwnershipError } from '../domain/errors';
 import type { LedgerStore } from '../domain/ports';
 import type { ChargeChange, ChargeStatus, IdempotencyKeyRecord, LedgerCharge } from '../domain/types';
+import { ownedStatusUpdate } from '../../../shared/adapters/owned-status-update';
 
 export interface DynamoLedgerStoreProps {
   readonly client: DynamoDBDocumentClient;
@@ -107,28 +108,13 @@ export class DynamoLedgerStore implements LedgerStore {
     change: ChargeChange,
   ): Promise<LedgerCharge | undefined> {
     if (from.length === 0) return undefined;
-    const fields = Object.entries({ ...change, ...this.stamp() }).filter(([, v]) => v !== undefined);
-    const names: Record<string, string> = { '#status': 'status' };
-    const values: Record<string, unknown> = { ':me': this.props.region };
-    const sets = fields.map(([name, value], i) => {
-      names[`#f${i}`] = name;
-      values[`:f${i}`] = value;
-      return `#f${i} = :f${i}`;
-    });
-    const allowed = from.map((status, i) => {
-      values[`:from${i}`] = status;
-      return `:from${i}`;
-    });
     try {
       const result = await this.props.client.send(
         new UpdateCommand({
           TableName: this.props.tableName,
           Key: chargeKey(chargeId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
           // Single writer per item: only the region that wrote the charge (the order's home region) changes it.
-          ConditionExpression: `attribute_exists(pk) AND ownerRegion = :me AND #status IN (${allowed.join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ...ownedStatusUpdate({ set: { ...change, ...this.stamp() }, from, region: this.props.region }),
           ReturnValues: 'ALL_NEW',
         }),
       );
