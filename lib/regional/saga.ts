@@ -406,6 +406,30 @@ export class OrderSaga extends Construct {
     this.acknowledgeNagFindings(props);
   }
 
+  /**
+   * A synchronous Lambda step: `payload` in, the function's response at `resultPath`, a timeout, and
+   * retries of everything but `finalErrors` (and step-input validation failures) under `retry`.
+   */
+  private invoke(
+    id: string,
+    fn: lambda.IFunction,
+    payload: Record<string, unknown>,
+    resultPath: string,
+    finalErrors: readonly string[],
+    retry: RetryPolicy,
+  ): tasks.LambdaInvoke {
+    const task = new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      payload: sfn.TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      resultPath,
+      taskTimeout: sfn.Timeout.duration(this.stepTimeout),
+      retryOnServiceExceptions: false,
+    });
+    addRetries(task, [...finalErrors, STEP_ERRORS.validation], retry);
+    return task;
+  }
+
   /** A Lambda step of the forward path: `{ order }` in, the result at `resultPath`. */
   private lambdaStep(
     id: string,
@@ -413,16 +437,14 @@ export class OrderSaga extends Construct {
     resultPath: string,
     finalErrors: readonly string[],
   ): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, id, {
-      lambdaFunction: fn,
-      payload: sfn.TaskInput.fromObject({ order: sfn.JsonPath.objectAt('$.order') }),
-      payloadResponseOnly: true,
+    return this.invoke(
+      id,
+      fn,
+      { order: sfn.JsonPath.objectAt('$.order') },
       resultPath,
-      taskTimeout: sfn.Timeout.duration(this.stepTimeout),
-      retryOnServiceExceptions: false,
-    });
-    addRetries(task, [...finalErrors, STEP_ERRORS.validation], FORWARD_RETRY);
-    return task;
+      finalErrors,
+      FORWARD_RETRY,
+    );
   }
 
   /** A compensation step: `{ order, reason }` with the caught error's name as the reason. */
@@ -432,19 +454,11 @@ export class OrderSaga extends Construct {
     resultPath: string,
     finalErrors: readonly string[],
   ): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, id, {
-      lambdaFunction: fn,
-      payload: sfn.TaskInput.fromObject({
-        order: sfn.JsonPath.objectAt('$.order'),
-        reason: sfn.JsonPath.stringAt('$.error.Error'),
-      }),
-      payloadResponseOnly: true,
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(this.stepTimeout),
-      retryOnServiceExceptions: false,
-    });
-    addRetries(task, [...finalErrors, STEP_ERRORS.validation], PERSISTENT_RETRY);
-    return task;
+    const payload = {
+      order: sfn.JsonPath.objectAt('$.order'),
+      reason: sfn.JsonPath.stringAt('$.error.Error'),
+    };
+    return this.invoke(id, fn, payload, resultPath, finalErrors, PERSISTENT_RETRY);
   }
 
   /** The set-status step: `{ orderId, correlationId, status, reason? }`. */
@@ -453,49 +467,43 @@ export class OrderSaga extends Construct {
     status: OrderStatus,
     options: { resultPath?: string; retry?: RetryPolicy; reason?: string } = {},
   ): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, id, {
-      lambdaFunction: this.steps.setOrderStatus,
-      payload: sfn.TaskInput.fromObject({
-        orderId: sfn.JsonPath.stringAt('$.order.orderId'),
-        correlationId: sfn.JsonPath.stringAt('$.order.correlationId'),
-        status,
-        ...(options.reason !== undefined ? { reason: options.reason } : {}),
-      }),
-      payloadResponseOnly: true,
-      resultPath: options.resultPath ?? '$.results.status',
-      taskTimeout: sfn.Timeout.duration(this.stepTimeout),
-      retryOnServiceExceptions: false,
-    });
-    addRetries(
-      task,
-      [
-        SAGA_ERRORS.orderCancelled,
-        SAGA_ERRORS.invalidTransition,
-        SAGA_ERRORS.orderHomedElsewhere,
-        STEP_ERRORS.orderNotFound,
-        STEP_ERRORS.validation,
-      ],
+    const payload = {
+      orderId: sfn.JsonPath.stringAt('$.order.orderId'),
+      correlationId: sfn.JsonPath.stringAt('$.order.correlationId'),
+      status,
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+    };
+    const finalErrors = [
+      SAGA_ERRORS.orderCancelled,
+      SAGA_ERRORS.invalidTransition,
+      SAGA_ERRORS.orderHomedElsewhere,
+      STEP_ERRORS.orderNotFound,
+    ];
+    return this.invoke(
+      id,
+      this.steps.setOrderStatus,
+      payload,
+      options.resultPath ?? '$.results.status',
+      finalErrors,
       options.retry ?? FORWARD_RETRY,
     );
-    return task;
   }
 
   /** The notify step: `{ order, template, reason? }`. */
   private notify(id: string, template: CustomerTemplate, reason?: string): tasks.LambdaInvoke {
-    const task = new tasks.LambdaInvoke(this, id, {
-      lambdaFunction: this.steps.notify,
-      payload: sfn.TaskInput.fromObject({
-        order: sfn.JsonPath.objectAt('$.order'),
-        template,
-        ...(reason !== undefined ? { reason } : {}),
-      }),
-      payloadResponseOnly: true,
-      resultPath: '$.results.notification',
-      taskTimeout: sfn.Timeout.duration(this.stepTimeout),
-      retryOnServiceExceptions: false,
-    });
-    addRetries(task, [SAGA_ERRORS.orderHomedElsewhere, STEP_ERRORS.validation], FORWARD_RETRY);
-    return task;
+    const payload = {
+      order: sfn.JsonPath.objectAt('$.order'),
+      template,
+      ...(reason !== undefined ? { reason } : {}),
+    };
+    return this.invoke(
+      id,
+      this.steps.notify,
+      payload,
+      '$.results.notification',
+      [SAGA_ERRORS.orderHomedElsewhere],
+      FORWARD_RETRY,
+    );
   }
 
   /** cdk-nag AwsSolutions findings this construct accepts, each with its exact id and reason. */
