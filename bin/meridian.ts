@@ -1,17 +1,229 @@
 #!/usr/bin/env node
 /**
- * The `meridian` CLI. Commands arrive with the issues that build them; anything not built yet says so
- * plainly and exits non-zero rather than pretending.
+ * The `meridian` CLI: `up` runs every region of the local environment from the synthesized templates with
+ * the edge in front (`npm start`); the other commands drive a running `up` through its control endpoint.
  */
-const [command] = process.argv.slice(2);
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runtimeFilePath, startRuntime, supervisorControl, type RuntimeFile } from '../local/supervisor';
 
-const NOT_YET: Record<string, string> = {
-  up: 'the local multi-region runtime (`meridian up`, run by `npm start`) is not built yet: it arrives with issue 4. Today `npm test` runs the services against a real local DynamoDB (dynalite).',
-};
+const USAGE = `usage: meridian <command> [options]
 
-if (!command || command === 'help' || command === '--help') {
-  console.log('usage: meridian <command>\n\ncommands:\n  up        run every region locally (not built yet)');
-  process.exit(command ? 0 : 1);
+commands:
+  up [--regions a,b] [--fresh] [--time-scale N] [--edge-port 8080] [--base-port 4100] [--state-dir .meridian]
+                                   run every region and the edge (npm start); Ctrl-C stops it
+  region kill <region>             SIGKILL a region's process (state on disk stays)
+  region restore <region>          start a killed region again on the same ports and state
+  link partition <a> <b>           hold replication and forwarded events between two regions
+  link heal <a> <b>                deliver what was held, in order
+  link lag <a> <b> <ms>            set the one-way lag of the link, both directions
+  status [--json]                  regions, health, replication lag, queue depths, executions
+`;
+
+class UsageError extends Error {}
+
+const DEFAULT_STATE_DIR = '.meridian';
+
+function number(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number >= 0, got "${value}"`);
+  return n;
 }
-console.error(`meridian ${command}: ${NOT_YET[command] ?? 'unknown command'}`);
-process.exit(1);
+
+async function up(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      regions: { type: 'string' },
+      fresh: { type: 'boolean', default: false },
+      'time-scale': { type: 'string' },
+      'edge-port': { type: 'string' },
+      'base-port': { type: 'string' },
+      'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+      'reuse-assembly': { type: 'boolean', default: false },
+    },
+  });
+  const started = Date.now();
+  const timeScale = number(values['time-scale'], 'time-scale') ?? 1;
+  if (timeScale <= 0) throw new UsageError('--time-scale must be > 0');
+  const stateDir = path.resolve(values['state-dir']);
+  const say = (line: string) => console.log(`[meridian] ${line}`);
+  const runtime = await startRuntime({
+    stateDir,
+    fresh: values.fresh,
+    timeScale,
+    edgePort: number(values['edge-port'], 'edge-port') ?? 8080,
+    basePort: number(values['base-port'], 'base-port') ?? 4100,
+    reuseAssembly: values['reuse-assembly'],
+    ...(values.regions && {
+      regions: values.regions
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    }),
+    log: say,
+  });
+  const control = await supervisorControl(runtime);
+  const edge = runtime.edge.endpoint.replace('127.0.0.1', 'localhost');
+  const lines = [
+    '',
+    `Meridian is running locally: ${runtime.regions.length} regions and the edge, ready in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    '',
+    `  edge (routes like Route 53)   ${edge}`,
+    ...runtime.regions.map((r) => `  ${r.padEnd(28)}  ${runtime.endpoints[r]!.apiBaseUrl}`),
+    `  state                         ${stateDir}  (logs: <region>/region.log, outbox: <region>/outbox/)`,
+    '',
+    'Try it:',
+    `  curl -s -X PUT ${edge}/inventory/PROD-7 -H 'content-type: application/json' -d '{"available":100}'`,
+    `  curl -s -X POST ${edge}/orders -H 'content-type: application/json' -H 'Idempotency-Key: demo-1' \\`,
+    `    -d '{"customerId":"CUST-42","currency":"EUR","lines":[{"productId":"PROD-7","quantity":2,"unitPrice":19.99}],"paymentToken":"tok_visa"}'`,
+    `  curl -s ${edge}/orders/<orderId>        # PENDING → RESERVED → PAID → SHIPPED → FULFILLED`,
+    '',
+    'Drive it from another terminal: npx tsx bin/meridian.ts status | region kill <r> | link partition <a> <b> …',
+    'Ctrl-C stops everything; state survives a restart (use --fresh to start over).',
+  ];
+  console.log(lines.join('\n'));
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    await control.close();
+    await runtime.stop();
+    say('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+function runningRuntime(stateDir: string): RuntimeFile {
+  const file = runtimeFilePath(path.resolve(stateDir));
+  if (!existsSync(file))
+    throw new UsageError(`no running \`meridian up\` found (${file} is missing): start one with npm start`);
+  return JSON.parse(readFileSync(file, 'utf8')) as RuntimeFile;
+}
+
+async function call(stateDir: string, method: string, route: string, body?: unknown): Promise<unknown> {
+  const { controlUrl } = runningRuntime(stateDir);
+  let response: Response;
+  try {
+    response = await fetch(`${controlUrl}${route}`, {
+      method,
+      ...(body !== undefined && {
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      }),
+    });
+  } catch {
+    throw new UsageError(
+      `the running \`meridian up\` does not answer at ${controlUrl}; is it still running?`,
+    );
+  }
+  const out = (await response.json()) as { error?: { message: string } };
+  if (!response.ok) throw new UsageError(out.error?.message ?? `HTTP ${response.status}`);
+  return out;
+}
+
+interface RegionDetail {
+  region: string;
+  running: boolean;
+  pid?: number;
+  detail?: {
+    replication?: {
+      incoming?: { from: string; lastLagMs?: number; p99LagMs?: number }[];
+      outgoing?: { peer: string; pending: number; partitioned: boolean; lagMs: number }[];
+    };
+    queues?: Record<string, { visible: number; inFlight: number; delayed: number }>;
+    executions?: { stateMachine: string; running: number; succeeded: number; failed: number }[];
+  };
+  error?: string;
+}
+
+function printStatus(status: {
+  regions: RegionDetail[];
+  edge: { regions?: { region: string; healthy: boolean; inverted?: boolean }[] };
+}): void {
+  const health = new Map((status.edge.regions ?? []).map((r) => [r.region, r]));
+  for (const r of status.regions) {
+    const h = health.get(r.region);
+    console.log(
+      `${r.region}: ${r.running ? `running (pid ${r.pid})` : 'DOWN'}; edge health ${h ? (h.healthy ? 'healthy' : 'UNHEALTHY') : '?'}${h?.inverted ? ' (inverted)' : ''}`,
+    );
+    if (r.error) console.log(`  status unavailable: ${r.error}`);
+    for (const link of r.detail?.replication?.outgoing ?? []) {
+      console.log(
+        `  → ${link.peer}: lag ${link.lagMs} ms${link.partitioned ? ', PARTITIONED' : ''}, ${link.pending} pending`,
+      );
+    }
+    for (const inc of r.detail?.replication?.incoming ?? []) {
+      console.log(
+        `  ← ${inc.from}: replication lag last ${inc.lastLagMs ?? '-'} ms, p99 ${inc.p99LagMs ?? '-'} ms`,
+      );
+    }
+    for (const [name, q] of Object.entries(r.detail?.queues ?? {})) {
+      console.log(`  queue ${name}: ${q.visible} visible, ${q.inFlight} in flight, ${q.delayed} delayed`);
+    }
+    for (const e of r.detail?.executions ?? []) {
+      console.log(`  ${e.stateMachine}: ${e.running} running, ${e.succeeded} succeeded, ${e.failed} failed`);
+    }
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const stateDirIndex = rest.indexOf('--state-dir');
+  const stateDir = stateDirIndex >= 0 ? (rest[stateDirIndex + 1] ?? DEFAULT_STATE_DIR) : DEFAULT_STATE_DIR;
+  const args =
+    stateDirIndex >= 0 ? rest.filter((_, i) => i !== stateDirIndex && i !== stateDirIndex + 1) : rest;
+  switch (command) {
+    case 'up':
+      return up(rest);
+    case 'region': {
+      const [action, region] = args;
+      if ((action !== 'kill' && action !== 'restore') || !region)
+        throw new UsageError('usage: meridian region kill|restore <region>');
+      await call(stateDir, 'POST', `/regions/${encodeURIComponent(region)}/${action}`);
+      console.log(`${region}: ${action === 'kill' ? 'killed' : 'restored'}`);
+      return;
+    }
+    case 'link': {
+      const [action, a, b, ms] = args;
+      if (
+        !a ||
+        !b ||
+        !['partition', 'heal', 'lag'].includes(action ?? '') ||
+        (action === 'lag' && ms === undefined)
+      ) {
+        throw new UsageError('usage: meridian link partition|heal <a> <b> | meridian link lag <a> <b> <ms>');
+      }
+      const route = `/links/${encodeURIComponent(a)}/${encodeURIComponent(b)}/${action}`;
+      await call(stateDir, 'POST', route, action === 'lag' ? { ms: number(ms, 'ms') } : undefined);
+      console.log(
+        `link ${a} ↔ ${b}: ${action === 'lag' ? `lag ${ms} ms` : action === 'partition' ? 'partitioned' : 'healed'}`,
+      );
+      return;
+    }
+    case 'status': {
+      const status = await call(stateDir, 'GET', '/status');
+      if (args.includes('--json')) console.log(JSON.stringify(status, null, 2));
+      else printStatus(status as Parameters<typeof printStatus>[0]);
+      return;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      if (!command) process.exitCode = 1;
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  console.error(`meridian: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

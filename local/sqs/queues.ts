@@ -120,6 +120,11 @@ export interface SqsQueuesOptions {
   pollIntervalMs?: number;
   /** Upper bound on one long poll in wall time (ms), whatever WaitTimeSeconds asks; default 20000. */
   maxWaitMs?: number;
+  /**
+   * Divides the queues' delays, visibility timeouts and retention (the attributes keep their values), so a
+   * drill sees a redelivery or a dead-lettering in seconds. @default 1
+   */
+  timeScale?: number;
 }
 
 const DEFAULTS = {
@@ -145,6 +150,7 @@ export class SqsQueues {
   private readonly store?: SqsStore;
   private readonly pollIntervalMs: number;
   private readonly maxWaitMs: number;
+  private readonly timeScale: number;
   private readonly queues = new Map<string, StoredQueue>();
   private readonly waiters = new Map<string, Set<() => void>>();
 
@@ -154,6 +160,8 @@ export class SqsQueues {
     this.store = options.store;
     this.pollIntervalMs = options.pollIntervalMs ?? 50;
     this.maxWaitMs = options.maxWaitMs ?? 20_000;
+    this.timeScale = options.timeScale ?? 1;
+    if (!(this.timeScale > 0)) throw new Error(`timeScale must be > 0, got ${this.timeScale}`);
     const loaded = this.store?.load() as Snapshot | undefined;
     if (loaded?.version === 1) {
       for (const q of loaded.queues) this.queues.set(q.name, q);
@@ -238,7 +246,7 @@ export class SqsQueues {
       messageAttributes,
       ...(md5OfAttrs ? { md5OfMessageAttributes: md5OfAttrs } : {}),
       sentTimestamp: now,
-      visibleAt: now + delay * 1000,
+      visibleAt: now + this.ms(delay),
       receiveCount: 0,
     };
     q.messages.push(message);
@@ -283,7 +291,7 @@ export class SqsQueues {
         Buffer.from(`${name}\n${m.messageId}\n`, 'utf8'),
         randomBytes(24),
       ]).toString('base64');
-      m.visibleAt = now + visibility * 1000;
+      m.visibleAt = now + this.ms(visibility);
       changed = true;
       out.push({
         messageId: m.messageId,
@@ -352,7 +360,7 @@ export class SqsQueues {
         'AWS.SimpleQueueService.MessageNotInflight',
       );
     }
-    m.visibleAt = now + visibilityTimeout * 1000;
+    m.visibleAt = now + this.ms(visibilityTimeout);
     this.persist();
     if (visibilityTimeout === 0) this.wake(name);
   }
@@ -387,6 +395,11 @@ export class SqsQueues {
     for (const name of [...this.waiters.keys()]) this.wake(name);
   }
 
+  /** A queue duration (delay, visibility, retention) in ms on this runtime's clock. */
+  private ms(seconds: number): number {
+    return (seconds * 1000) / this.timeScale;
+  }
+
   private queue(name: string): StoredQueue {
     const q = this.queues.get(name);
     if (!q) {
@@ -400,7 +413,7 @@ export class SqsQueues {
   }
 
   private expire(q: StoredQueue, now: number): boolean {
-    const limit = now - q.config.messageRetentionPeriod * 1000;
+    const limit = now - this.ms(q.config.messageRetentionPeriod);
     const before = q.messages.length;
     q.messages = q.messages.filter((m) => m.sentTimestamp > limit);
     return q.messages.length !== before;

@@ -10,8 +10,15 @@ export type StepFunctionsErrorName =
   | 'ExecutionDoesNotExist'
   | 'InvalidName'
   | 'InvalidExecutionInput'
-  | 'InvalidDefinition';
+  | 'InvalidDefinition'
+  | 'InvalidArn'
+  | 'InvalidToken'
+  | 'StateMachineDoesNotExist'
+  | 'ValidationException'
+  | 'UnknownOperationException'
+  | 'SerializationException';
 
+/** An error the Step Functions API answers with (HTTP 400, its name as the `__type`). */
 export class StepFunctionsError extends Error {
   override readonly name: StepFunctionsErrorName;
 

@@ -1,7 +1,19 @@
 import './polyfill';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';
+import {
+  jsonCopy,
+  parseTaskResource,
+  replaceDeep,
+  scaleDefinition,
+  taskEventResource,
+  taskStates,
+  type JsonObject,
+  type JsonValue,
+  type ParsedResource,
+} from './definition';
 import { StepFunctionsError, TaskError } from './errors';
+import { ExecutionJournal, type LoadedExecution, type TaskOutcome } from './journal';
 
 /**
  * One state machine definition run locally with aws-local-stepfunctions, behind the Step Functions API
@@ -23,10 +35,16 @@ import { StepFunctionsError, TaskError } from './errors';
  * a placeholder that each token-waiting task replaces with a fresh token (a new one per attempt, as AWS).
  * An error thrown by a callback fails the task with the error's `name` as the States error (its message is
  * the Cause), so Retry and Catch route it like AWS does for a Lambda `errorType`.
+ *
+ * Persistence (`dir`): every execution is journaled (see journal.ts). On construction the journal is read
+ * back: closed executions are served as they were; RUNNING ones resume at the last top-level state entered
+ * and not exited, with the input it was entered with, by running a copy of the definition whose `StartAt` is
+ * that state. The interrupted step runs again (at-least-once; the saga's steps are idempotent by design),
+ * unless its outcome was journaled (a SendTaskSuccess answered just before the kill), which is replayed.
+ * A state inside a Parallel or Map resumes as its top-level Parallel/Map state.
  */
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-type JsonObject = { [key: string]: JsonValue };
+export type { JsonValue } from './definition';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -54,6 +72,14 @@ export interface LocalStateMachineOptions {
   readonly retryIntervalOverrides?: Record<string, number | number[]>;
   /** Passed to aws-local-stepfunctions: a fixed wait in ms per Wait state name. */
   readonly waitTimeOverrides?: Record<string, number>;
+  /**
+   * The directory executions are journaled in (one JSON Lines file each). Executions found there are loaded
+   * at construction and the RUNNING ones resumed.
+   * @default executions are kept in memory only
+   */
+  readonly dir?: string;
+  /** Diagnostics (resumes, unreadable journal lines). @default silent */
+  readonly log?: (line: string) => void;
 }
 
 export interface StartExecutionInput {
@@ -80,9 +106,17 @@ export interface DescribeExecutionOutput {
   readonly output?: string;
   readonly error?: string;
   readonly cause?: string;
+  /** How many times the execution was resumed after a restart (reported as the API's redrive count). */
+  readonly redriveCount?: number;
+  readonly redriveDate?: Date;
 }
 
-/** One history entry: the library's event log, plus the task-token events this class adds. */
+/**
+ * One history entry: the library's event log (ExecutionStarted, StateEntered, StateExited, StateFailed,
+ * StateRetried, StateCaught, Map/Parallel events, …), plus the task events this class records (TaskScheduled,
+ * TaskStarted, TaskSubmitted, TaskSucceeded, TaskFailed, TaskTimedOut, their LambdaFunction* counterparts)
+ * and ExecutionAborted / ExecutionResumed. history.ts maps them to the API's event types.
+ */
 export interface HistoryEvent {
   readonly id: number;
   readonly timestamp: Date;
@@ -91,10 +125,20 @@ export interface HistoryEvent {
   readonly details?: Record<string, unknown>;
 }
 
+/** Executions by status, for `meridian status`. */
+export interface ExecutionCounts {
+  readonly running: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly timedOut: number;
+  readonly aborted: number;
+}
+
 interface PendingTask {
   readonly token: string;
   readonly executionArn: string;
   readonly stateName: string;
+  readonly resource: string;
   readonly resolve: (output: JsonValue) => void;
   readonly reject: (error: Error) => void;
   heartbeatTimer?: NodeJS.Timeout;
@@ -115,6 +159,18 @@ interface ExecutionRecord {
   readonly events: HistoryEvent[];
   abort?: () => void;
   readonly done: Promise<void>;
+  readonly settle: () => void;
+  /** Rejects once the execution closes or is detached; in-flight task handlers race it. */
+  readonly closed: Promise<never>;
+  readonly shut: (error: Error) => void;
+  /** Left RUNNING by close(): nothing more is recorded for it in this process. */
+  detached: boolean;
+  redriveCount: number;
+  redriveDate?: Date;
+  /** Timeouts seen per Task state: a handler that outlives its state's timeout records nothing. */
+  readonly timeouts: Map<string, number>;
+  /** On resume: the journaled outcome of the interrupted task, delivered instead of running it again. */
+  replay?: { readonly stateName: string; readonly outcome: TaskOutcome };
 }
 
 type TaskHandler = (input: JsonValue) => Promise<JsonValue>;
@@ -125,65 +181,20 @@ const TOKEN_PLACEHOLDER = '__meridian_local_task_token__';
 const MAX_TIMER_SECONDS = 2_147_483;
 /** AWS Task default when `TimeoutSeconds` is absent (the library's default is 60 s). */
 const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+/** The API's limit on execution input and task output (UTF-8 bytes). */
+export const MAX_PAYLOAD_BYTES = 262_144;
+/**
+ * Execution names: 1–80 of `0-9A-Za-z_-`. AWS allows more characters unless the state machine logs to
+ * CloudWatch Logs (the saga does), where exactly this set applies; it is also safe as a file name.
+ */
 const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
-
-/** Duration fields the time scale divides, per holder. */
-function scaleDefinition(definition: JsonObject, scale: number): void {
-  const div = (value: JsonValue | undefined): JsonValue | undefined =>
-    typeof value === 'number' ? value / scale : value;
-  const visitMachine = (machine: JsonObject, top: boolean) => {
-    if (top && typeof machine.TimeoutSeconds === 'number')
-      machine.TimeoutSeconds = div(machine.TimeoutSeconds)!;
-    const states = machine.States as Record<string, JsonObject> | undefined;
-    for (const state of Object.values(states ?? {})) visitState(state);
-  };
-  const visitState = (state: JsonObject) => {
-    for (const key of ['TimeoutSeconds', 'HeartbeatSeconds'] as const) {
-      if (state.Type === 'Task' && typeof state[key] === 'number') state[key] = div(state[key])!;
-    }
-    if (state.Type === 'Wait' && typeof state.Seconds === 'number') state.Seconds = div(state.Seconds)!;
-    for (const retrier of (state.Retry as JsonObject[] | undefined) ?? []) {
-      retrier.IntervalSeconds = div(retrier.IntervalSeconds ?? 1)!;
-      if (typeof retrier.MaxDelaySeconds === 'number')
-        retrier.MaxDelaySeconds = div(retrier.MaxDelaySeconds)!;
-    }
-    for (const branch of (state.Branches as JsonObject[] | undefined) ?? []) visitMachine(branch, false);
-    for (const key of ['Iterator', 'ItemProcessor'] as const) {
-      const sub = state[key];
-      if (sub && typeof sub === 'object' && !Array.isArray(sub)) visitMachine(sub, false);
-    }
-  };
-  visitMachine(definition, true);
-}
-
-/** Every Task state, nested ones (Parallel branches, Map processors) included, by name. */
-function taskStates(machine: JsonObject, found = new Map<string, JsonObject>()): Map<string, JsonObject> {
-  const states = (machine.States as Record<string, JsonObject> | undefined) ?? {};
-  for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Task') found.set(name, state);
-    for (const branch of (state.Branches as JsonObject[] | undefined) ?? []) taskStates(branch, found);
-    for (const key of ['Iterator', 'ItemProcessor'] as const) {
-      const sub = state[key];
-      if (sub && typeof sub === 'object' && !Array.isArray(sub)) taskStates(sub, found);
-    }
-  }
-  return found;
-}
-
-function replaceDeep(value: JsonValue, from: string, to: string): JsonValue {
-  if (typeof value === 'string') return value === from ? to : value;
-  if (Array.isArray(value)) return value.map((v) => replaceDeep(v, from, to));
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceDeep(v, from, to)]));
-  }
-  return value;
-}
 
 function parseJson(text: string, errorName: 'InvalidOutput' | 'InvalidExecutionInput'): JsonValue {
   try {
     return JSON.parse(text) as JsonValue;
-  } catch {
-    throw new StepFunctionsError(errorName, `Invalid JSON: ${text.slice(0, 100)}`);
+  } catch (error) {
+    const what = errorName === 'InvalidOutput' ? 'Invalid Output' : 'Invalid State Machine Execution Input';
+    throw new StepFunctionsError(errorName, `${what}: '${(error as Error).message}'`);
   }
 }
 
@@ -194,13 +205,20 @@ function asTaskError(error: unknown, prefix?: string): Error {
   return new TaskError(`${prefix}.${err.name}`, err.message);
 }
 
+/** A Cause as text: the library passes `error.cause ?? error.message`, which may be any value. */
+function causeText(cause: unknown): string {
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  return JSON.stringify(cause) ?? '';
+}
+
 /**
- * Fails a task of an execution that was stopped or timed out: neither retried nor caught (the library reads
- * `isRetryable` / `isCatchable`), so the execution ends where it was.
+ * Fails a task of an execution that was stopped, timed out or detached: neither retried nor caught (the
+ * library reads `isRetryable` / `isCatchable`), so the execution ends where it was.
  */
 class ExecutionClosedError extends Error {
   constructor(status: ExecutionStatus) {
-    super(`Execution ${status}`);
+    super(`Execution ${status === 'RUNNING' ? 'detached' : status}`);
     this.name = 'States.Runtime';
   }
   get isRetryable(): boolean {
@@ -211,44 +229,62 @@ class ExecutionClosedError extends Error {
   }
 }
 
-interface ParsedResource {
-  readonly kind: 'lambda-arn' | 'lambda:invoke' | 'sqs:sendMessage' | 'dynamodb:updateItem';
-  readonly waitForTaskToken: boolean;
+function newRecord(executionArn: string, name: string, input: string, startDate: Date): ExecutionRecord {
+  let settle!: () => void;
+  const done = new Promise<void>((resolve) => (settle = resolve));
+  let shut!: (error: Error) => void;
+  const closed = new Promise<never>((_, reject) => (shut = reject));
+  closed.catch(() => undefined);
+  return {
+    executionArn,
+    name,
+    input,
+    startDate,
+    status: 'RUNNING',
+    events: [],
+    done,
+    settle,
+    closed,
+    shut,
+    detached: false,
+    redriveCount: 0,
+    timeouts: new Map(),
+  };
 }
 
-/** The integration a Task `Resource` names, or undefined when this runner cannot serve it. */
-export function parseTaskResource(resource: string): ParsedResource | undefined {
-  if (/^arn:[^:]+:lambda:[^:]*:[^:]*:function:[^:]+(:[^:]+)?$/.test(resource)) {
-    return { kind: 'lambda-arn', waitForTaskToken: false };
-  }
-  const m = /^arn:[^:]+:states:::([a-z0-9-]+):([A-Za-z]+)(\.waitForTaskToken)?$/.exec(resource);
-  if (!m) return undefined;
-  const integration = `${m[1]}:${m[2]}`;
-  const waitForTaskToken = m[3] !== undefined;
-  if (integration === 'lambda:invoke') return { kind: 'lambda:invoke', waitForTaskToken };
-  if (integration === 'sqs:sendMessage') return { kind: 'sqs:sendMessage', waitForTaskToken };
-  if (integration === 'dynamodb:updateItem' && !waitForTaskToken) {
-    return { kind: 'dynamodb:updateItem', waitForTaskToken };
-  }
-  return undefined;
-}
+/** Definition texts that passed the library's validation in this process. */
+const VALIDATED = new Set<string>();
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export { parseTaskResource } from './definition';
 
 export class LocalStateMachine {
   readonly stateMachineArn: string;
+  /** The definition as run: durations scaled, Task timeouts defaulted. */
   readonly definition: JsonObject;
   private readonly machine: StateMachine;
   private readonly tasks: Map<string, JsonObject>;
+  /** Task states as written (unscaled), for the timeouts history events report. */
+  private readonly sourceTasks: Map<string, JsonObject>;
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly pending = new Map<string, PendingTask>();
-  /** Tokens whose task is over (completed, failed, timed out, or its execution closed). */
+  /** Tokens whose task is over (completed, failed, timed out, its execution closed, or a previous process's). */
   private readonly closedTokens = new Set<string>();
+  private readonly journal?: ExecutionJournal;
+  private readonly log: (line: string) => void;
+  private readonly region: string;
+  private isClosed = false;
 
   constructor(private readonly options: LocalStateMachineOptions) {
     this.stateMachineArn =
       options.stateMachineArn ?? 'arn:aws:states:us-east-1:000000000000:stateMachine:local';
+    this.region = this.stateMachineArn.split(':')[3] ?? '';
+    this.log = options.log ?? (() => undefined);
     // A JSON copy, not structuredClone: the library tells templates from values by their prototype, and
     // structuredClone builds objects of the main realm (jest runs modules in a vm context).
-    const definition = JSON.parse(JSON.stringify(options.definition)) as JsonObject;
+    const definition = jsonCopy(options.definition) as JsonObject;
+    this.sourceTasks = taskStates(jsonCopy(definition));
     this.tasks = taskStates(definition);
     const unsupported = [...this.tasks]
       .filter(([, state]) => parseTaskResource(String(state.Resource)) === undefined)
@@ -260,8 +296,13 @@ export class LocalStateMachine {
       );
     }
     // The library validates the definition as given (integer durations), and reads the same object when it
-    // runs: scale and default the durations after construction.
-    this.machine = new StateMachine(definition as never);
+    // runs: scale and default the durations after construction. Validation is deterministic and slow
+    // (0.2–1 s), so a definition text validated once in this process is not validated again.
+    const text = JSON.stringify(definition);
+    this.machine = new StateMachine(definition as never, {
+      validationOptions: { noValidate: VALIDATED.has(text) },
+    });
+    VALIDATED.add(text);
     const scale = options.timeScale ?? 1;
     if (scale !== 1) scaleDefinition(definition, scale);
     for (const state of this.tasks.values()) {
@@ -276,14 +317,25 @@ export class LocalStateMachine {
       definition.TimeoutSeconds = Math.min(definition.TimeoutSeconds, MAX_TIMER_SECONDS);
     }
     this.definition = definition;
+    if (options.dir !== undefined) {
+      this.journal = new ExecutionJournal(options.dir, this.log);
+      for (const loaded of this.journal.load()) this.restore(loaded);
+    }
   }
 
   // ------------------------------------------------------------------ executions
 
   startExecution(request: StartExecutionInput = {}): StartExecutionOutput {
+    if (this.isClosed) throw new Error(`LocalStateMachine ${this.stateMachineArn} is closed`);
     const name = request.name ?? randomUUID();
     if (!EXECUTION_NAME.test(name)) {
-      throw new StepFunctionsError('InvalidName', `Invalid execution name: ${name}`);
+      throw new StepFunctionsError('InvalidName', `Invalid Name: '${name}'`);
+    }
+    if (typeof request.input === 'string' && Buffer.byteLength(request.input) > MAX_PAYLOAD_BYTES) {
+      throw new StepFunctionsError(
+        'InvalidExecutionInput',
+        `Invalid State Machine Execution Input: the input is larger than ${MAX_PAYLOAD_BYTES} bytes`,
+      );
     }
     const inputValue =
       request.input === undefined
@@ -302,7 +354,15 @@ export class LocalStateMachine {
       }
       throw new StepFunctionsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const record = this.run(executionArn, name, input, inputValue);
+    const record = newRecord(executionArn, name, input, new Date());
+    if (this.journal) {
+      // Durable before the caller learns the ARN: a restarted region knows (and resumes) every execution
+      // it ever acknowledged, and a repeated StartExecution stays idempotent.
+      this.journal.append(name, { t: 'start', name, input, startDate: record.startDate.getTime() });
+      this.journal.flush(name);
+    }
+    this.executions.set(executionArn, record);
+    this.launch(record, this.machine, inputValue, false);
     return { executionArn, startDate: record.startDate };
   }
 
@@ -319,9 +379,11 @@ export class LocalStateMachine {
       ...(r.output !== undefined ? { output: r.output } : {}),
       ...(r.error !== undefined ? { error: r.error } : {}),
       ...(r.cause !== undefined ? { cause: r.cause } : {}),
+      ...(r.redriveCount > 0 ? { redriveCount: r.redriveCount, redriveDate: r.redriveDate! } : {}),
     };
   }
 
+  /** Every execution (insertion order), optionally of one status. */
   listExecutions(status?: ExecutionStatus): DescribeExecutionOutput[] {
     return [...this.executions.keys()]
       .map((arn) => this.describeExecution(arn))
@@ -336,17 +398,42 @@ export class LocalStateMachine {
   stopExecution(executionArn: string, options: { error?: string; cause?: string } = {}): { stopDate: Date } {
     const r = this.record(executionArn);
     if (r.status === 'RUNNING') {
-      this.close(r, 'ABORTED', { error: options.error, cause: options.cause });
-      this.addEvent(r, 'ExecutionAborted', undefined, { error: options.error, cause: options.cause });
+      this.finish(r, 'ABORTED', { error: options.error, cause: options.cause });
+      this.addEvent(r, 'ExecutionAborted', undefined, {
+        ...(options.error !== undefined ? { error: options.error } : {}),
+        ...(options.cause !== undefined ? { cause: options.cause } : {}),
+      });
+      this.journal?.flush(r.name);
       r.abort?.();
     }
     return { stopDate: r.stopDate! };
   }
 
-  /** Stops every RUNNING execution (their timers keep the process alive otherwise). */
+  /** Stops every RUNNING execution (recorded ABORTED); their timers keep the process alive otherwise. */
   dispose(): void {
     for (const r of this.executions.values()) {
-      if (r.status === 'RUNNING') this.stopExecution(r.executionArn, { error: 'Disposed' });
+      if (r.status === 'RUNNING' && !r.detached) this.stopExecution(r.executionArn, { error: 'Disposed' });
+    }
+  }
+
+  /**
+   * Shuts down as a process exit would, without recording anything new: RUNNING executions stay RUNNING in
+   * the journal (a new instance on the same `dir` resumes them); their in-process runs and timers end.
+   */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.journal?.close();
+    for (const r of this.executions.values()) {
+      if (r.status !== 'RUNNING' || r.detached) continue;
+      r.detached = true;
+      r.shut(new ExecutionClosedError('RUNNING'));
+      r.abort?.();
+      r.settle();
+    }
+    for (const task of [...this.pending.values()]) {
+      this.retire(task);
+      task.reject(new ExecutionClosedError('RUNNING'));
     }
   }
 
@@ -356,24 +443,57 @@ export class LocalStateMachine {
     return this.describeExecution(executionArn);
   }
 
+  /** Executions by status. */
+  counts(): ExecutionCounts {
+    const c = { running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0 };
+    for (const r of this.executions.values()) {
+      if (r.status === 'RUNNING') c.running += 1;
+      else if (r.status === 'SUCCEEDED') c.succeeded += 1;
+      else if (r.status === 'FAILED') c.failed += 1;
+      else if (r.status === 'TIMED_OUT') c.timedOut += 1;
+      else c.aborted += 1;
+    }
+    return c;
+  }
+
   // ------------------------------------------------------------------ task tokens
 
   sendTaskSuccess(taskToken: string, output: string | JsonValue): void {
     const value = typeof output === 'string' ? parseJson(output, 'InvalidOutput') : output;
-    const task = this.takeTask(taskToken);
-    this.addEvent(this.record(task.executionArn), 'TaskSucceeded', task.stateName, { output: value });
+    const task = this.liveTask(taskToken);
+    const record = this.record(task.executionArn);
+    this.addEvent(record, 'TaskSucceeded', task.stateName, {
+      ...taskEventResource(task.resource),
+      output: JSON.stringify(value),
+    });
+    // Durable before the caller hears 200 (after a restart the outcome is replayed, not asked for again);
+    // the token is spent only once that write succeeded.
+    this.journal?.flush(record.name);
+    this.retire(task);
     task.resolve(value);
   }
 
   sendTaskFailure(taskToken: string, error?: string, cause?: string): void {
-    const task = this.takeTask(taskToken);
-    this.addEvent(this.record(task.executionArn), 'TaskFailed', task.stateName, { error, cause });
+    const task = this.liveTask(taskToken);
+    const record = this.record(task.executionArn);
+    this.addEvent(record, 'TaskFailed', task.stateName, {
+      ...taskEventResource(task.resource),
+      ...(error !== undefined ? { error } : {}),
+      ...(cause !== undefined ? { cause } : {}),
+    });
+    this.journal?.flush(record.name);
+    this.retire(task);
     task.reject(new TaskError(error ?? '', cause ?? ''));
   }
 
   sendTaskHeartbeat(taskToken: string): void {
     const task = this.liveTask(taskToken);
     if (task.heartbeatMs !== undefined) this.armHeartbeat(task);
+  }
+
+  /** Whether this machine issued the token (its task may be over). */
+  knowsToken(taskToken: string): boolean {
+    return this.pending.has(taskToken) || this.closedTokens.has(taskToken);
   }
 
   // ------------------------------------------------------------------ internals
@@ -397,26 +517,46 @@ export class LocalStateMachine {
     details?: Record<string, unknown>,
     timestamp = new Date(),
   ): void {
-    r.events.push({
+    const event: HistoryEvent = {
       id: r.events.length + 1,
       timestamp,
+      type,
+      ...(stateName !== undefined ? { stateName } : {}),
+      ...(details !== undefined ? { details } : {}),
+    };
+    r.events.push(event);
+    if (r.detached) return;
+    this.journal?.append(r.name, {
+      t: 'event',
+      id: event.id,
+      ts: timestamp.getTime(),
       type,
       ...(stateName !== undefined ? { stateName } : {}),
       ...(details !== undefined ? { details } : {}),
     });
   }
 
-  private close(
+  /** Closes a RUNNING execution with a terminal status; its in-flight tasks and tokens end. */
+  private finish(
     r: ExecutionRecord,
     status: Exclude<ExecutionStatus, 'RUNNING'>,
     result: { output?: string; error?: string | undefined; cause?: string | undefined },
   ): void {
-    if (r.status !== 'RUNNING') return;
+    if (r.status !== 'RUNNING' || r.detached) return;
     r.status = status;
     r.stopDate = new Date();
     if (result.output !== undefined) r.output = result.output;
     if (result.error !== undefined) r.error = result.error;
     if (result.cause !== undefined) r.cause = result.cause;
+    this.journal?.append(r.name, {
+      t: 'close',
+      status,
+      stopDate: r.stopDate.getTime(),
+      ...(r.output !== undefined ? { output: r.output } : {}),
+      ...(r.error !== undefined ? { error: r.error } : {}),
+      ...(r.cause !== undefined ? { cause: r.cause } : {}),
+    });
+    r.shut(new ExecutionClosedError(status));
     for (const task of [...this.pending.values()]) {
       if (task.executionArn !== r.executionArn) continue;
       this.retire(task);
@@ -424,25 +564,19 @@ export class LocalStateMachine {
     }
   }
 
-  private run(executionArn: string, name: string, input: string, inputValue: JsonValue): ExecutionRecord {
-    let settle!: () => void;
-    const done = new Promise<void>((resolve) => (settle = resolve));
-    const record: ExecutionRecord = {
-      executionArn,
-      name,
-      input,
-      startDate: new Date(),
-      status: 'RUNNING',
-      events: [],
-      done,
-    };
-    this.executions.set(executionArn, record);
+  /** Runs `machine` for an execution record: a fresh start, or a resume (`resumed`) of a loaded one. */
+  private launch(
+    record: ExecutionRecord,
+    machine: StateMachine,
+    inputValue: JsonValue,
+    resumed: boolean,
+  ): void {
     const handlers: Record<string, TaskHandler> = {};
     for (const [stateName, state] of this.tasks) {
       handlers[stateName] = (taskInput) => this.runTask(record, stateName, state, taskInput);
     }
     const smName = this.stateMachineArn.split(':').pop() ?? 'local';
-    const execution = this.machine.run(inputValue as never, {
+    const execution = machine.run(inputValue as never, {
       noThrowOnAbort: true,
       overrides: {
         taskResourceLocalHandlers: handlers as never,
@@ -452,67 +586,210 @@ export class LocalStateMachine {
         ...(this.options.waitTimeOverrides ? { waitTimeOverrides: this.options.waitTimeOverrides } : {}),
       },
       context: {
-        Execution: { Id: executionArn, Name: name, RoleArn: '' },
+        Execution: { Id: record.executionArn, Name: record.name, RoleArn: '' },
         StateMachine: { Id: this.stateMachineArn, Name: smName },
         Task: { Token: TOKEN_PLACEHOLDER },
       },
     });
     record.abort = execution.abort;
-    const logs = (async () => {
-      for await (const event of execution.eventLogs) {
-        const { type, timestamp, ...rest } = event as unknown as {
-          type: string;
-          timestamp: number;
-          state?: { name: string };
-        } & Record<string, unknown>;
-        const stateName = rest.state?.name;
-        this.addEvent(record, type, stateName, rest, new Date(timestamp));
-      }
-    })().catch(() => undefined);
+    void (async () => {
+      for await (const event of execution.eventLogs) this.onLibraryEvent(record, event as never, resumed);
+    })().catch((error: unknown) => this.log(`event log of ${record.executionArn}: ${String(error)}`));
     execution.result.then(
       (output) => {
-        this.close(record, 'SUCCEEDED', { output: JSON.stringify(output) });
+        this.finish(record, 'SUCCEEDED', { output: JSON.stringify(output) });
       },
       (error: unknown) => {
         if (error instanceof ExecutionTimeoutError) {
-          this.close(record, 'TIMED_OUT', {});
+          this.finish(record, 'TIMED_OUT', {});
           return;
         }
         const original =
           error instanceof ExecutionError && error.cause instanceof Error ? error.cause : error;
         const err = original instanceof Error ? original : new Error(String(original));
-        const cause =
-          err.cause !== undefined && err.cause !== null
-            ? typeof err.cause === 'string'
-              ? err.cause
-              : JSON.stringify(err.cause)
-            : err.message;
-        this.close(record, 'FAILED', { error: err.name, cause });
+        const cause = err.cause !== undefined && err.cause !== null ? causeText(err.cause) : err.message;
+        this.finish(record, 'FAILED', { error: err.name, cause });
       },
     );
-    void logs;
     // The event log is consumed asynchronously: let it drain before the execution counts as done.
     void execution.result.then(
-      () => setImmediate(settle),
-      () => setImmediate(settle),
+      () => setImmediate(record.settle),
+      () => setImmediate(record.settle),
     );
-    return record;
   }
 
-  private async runTask(
+  /** Records one event of the library's log. */
+  private onLibraryEvent(
+    record: ExecutionRecord,
+    event: { type: string; timestamp: number; state?: { name: string; type: string } } & Record<
+      string,
+      unknown
+    >,
+    resumed: boolean,
+  ): void {
+    if (record.detached) return;
+    const { type, timestamp, ...rest } = event;
+    // stopExecution records ExecutionAborted itself, with the caller's error and cause.
+    if (type === 'ExecutionAborted') return;
+    // A resumed run starts mid-way: its ExecutionResumed event stands for the library's ExecutionStarted.
+    if (resumed && type === 'ExecutionStarted') return;
+    if ('Cause' in rest) rest.Cause = causeText(rest.Cause);
+    const stateName = rest.state?.name;
+    const at = new Date(timestamp);
+    if (
+      type === 'StateFailed' &&
+      rest.state?.type === 'Task' &&
+      rest.Error === 'States.Timeout' &&
+      stateName
+    ) {
+      // The library enforces Task TimeoutSeconds; AWS reports it as the task's own event.
+      record.timeouts.set(stateName, (record.timeouts.get(stateName) ?? 0) + 1);
+      const resource = String(this.tasks.get(stateName)?.Resource ?? '');
+      const lambdaArn = parseTaskResource(resource)?.kind === 'lambda-arn';
+      this.addEvent(
+        record,
+        lambdaArn ? 'LambdaFunctionTimedOut' : 'TaskTimedOut',
+        stateName,
+        { ...(lambdaArn ? {} : taskEventResource(resource)), error: 'States.Timeout', cause: rest.Cause },
+        at,
+      );
+    }
+    this.addEvent(record, type, stateName, rest, at);
+  }
+
+  private runTask(
     record: ExecutionRecord,
     stateName: string,
     state: JsonObject,
     input: JsonValue,
   ): Promise<JsonValue> {
-    if (record.status !== 'RUNNING') throw new ExecutionClosedError(record.status);
+    if (record.status !== 'RUNNING' || record.detached) {
+      return Promise.reject(new ExecutionClosedError(record.status));
+    }
+    const replay = record.replay;
+    if (replay?.stateName === stateName) {
+      record.replay = undefined;
+      if ('output' in replay.outcome) return Promise.resolve(replay.outcome.output);
+      return Promise.reject(new TaskError(replay.outcome.error, replay.outcome.cause));
+    }
+    // Racing `closed` ends the handler (and the library's task timer) when the execution closes or detaches.
+    return Promise.race([this.attempt(record, stateName, state, input), record.closed]);
+  }
+
+  /** One attempt of a Task state: its history events, its effect, its result. */
+  private async attempt(
+    record: ExecutionRecord,
+    stateName: string,
+    state: JsonObject,
+    input: JsonValue,
+  ): Promise<JsonValue> {
     const resource = parseTaskResource(String(state.Resource))!;
+    const timeoutsAtStart = record.timeouts.get(stateName) ?? 0;
+    const live = () =>
+      record.status === 'RUNNING' &&
+      !record.detached &&
+      (record.timeouts.get(stateName) ?? 0) === timeoutsAtStart;
+    // The library's event log is consumed in microtasks: one macrotask later this state's StateEntered (with
+    // its input) is staged. Writing it before any effect leaves the process makes the resume point exact.
+    await nextTurn();
+    if (!live()) throw new ExecutionClosedError(record.status);
     const params = (input && typeof input === 'object' && !Array.isArray(input) ? input : {}) as JsonObject;
+    const where = taskEventResource(String(state.Resource));
+    const lambdaArn = resource.kind === 'lambda-arn';
+    const source = this.sourceTasks.get(stateName);
+    const timeoutInSeconds = typeof source?.TimeoutSeconds === 'number' ? source.TimeoutSeconds : undefined;
+    const heartbeatInSeconds =
+      typeof source?.HeartbeatSeconds === 'number' ? source.HeartbeatSeconds : undefined;
+    const scheduled = (parameters: JsonValue) =>
+      lambdaArn
+        ? {
+            resource: String(state.Resource),
+            input: JSON.stringify(parameters),
+            ...(timeoutInSeconds !== undefined ? { timeoutInSeconds } : {}),
+          }
+        : {
+            ...where,
+            region: this.region,
+            parameters: JSON.stringify(parameters),
+            ...(timeoutInSeconds !== undefined ? { timeoutInSeconds } : {}),
+            ...(heartbeatInSeconds !== undefined ? { heartbeatInSeconds } : {}),
+          };
+    const failed = (error: unknown): void => {
+      const err = error instanceof Error ? error : new Error(String(error));
+      if (!live() || err instanceof ExecutionClosedError || err.name === 'States.Timeout') return;
+      this.addEvent(record, lambdaArn ? 'LambdaFunctionFailed' : 'TaskFailed', stateName, {
+        ...(lambdaArn ? {} : where),
+        error: err.name,
+        cause: err.message,
+      });
+    };
+
+    if (resource.waitForTaskToken) {
+      // Register and journal the token before the message leaves, so a fast consumer finds it and a
+      // restarted region knows it (and answers it TaskTimedOut).
+      const token = randomBytes(32).toString('base64url');
+      const waiting = this.registerToken(record, stateName, state, token);
+      const substituted = replaceDeep(params, TOKEN_PLACEHOLDER, token) as JsonObject;
+      this.journal?.append(record.name, { t: 'token', token, stateName });
+      this.addEvent(record, 'TaskScheduled', stateName, scheduled(substituted));
+      this.addEvent(record, 'TaskStarted', stateName, where);
+      this.journal?.flush(record.name);
+      let response: JsonValue;
+      try {
+        response = await this.perform(resource, String(state.Resource), substituted, substituted);
+      } catch (error) {
+        const task = this.pending.get(token);
+        if (task) this.retire(task);
+        failed(error);
+        throw error;
+      }
+      if (live()) {
+        this.addEvent(record, 'TaskSubmitted', stateName, { ...where, output: JSON.stringify(response) });
+      }
+      // TaskSucceeded / TaskFailed are recorded by sendTaskSuccess / sendTaskFailure.
+      return waiting;
+    }
+
+    this.addEvent(
+      record,
+      lambdaArn ? 'LambdaFunctionScheduled' : 'TaskScheduled',
+      stateName,
+      scheduled(lambdaArn ? input : params),
+    );
+    this.addEvent(
+      record,
+      lambdaArn ? 'LambdaFunctionStarted' : 'TaskStarted',
+      stateName,
+      lambdaArn ? {} : where,
+    );
+    this.journal?.flush(record.name);
+    try {
+      const output = await this.perform(resource, String(state.Resource), params, input);
+      if (live()) {
+        this.addEvent(record, lambdaArn ? 'LambdaFunctionSucceeded' : 'TaskSucceeded', stateName, {
+          ...(lambdaArn ? {} : where),
+          output: JSON.stringify(output),
+        });
+      }
+      return output;
+    } catch (error) {
+      failed(error);
+      throw error;
+    }
+  }
+
+  /** The integration's call: its response (for `.waitForTaskToken`, the response of the submission). */
+  private async perform(
+    resource: ParsedResource,
+    resourceArn: string,
+    params: JsonObject,
+    input: JsonValue,
+  ): Promise<JsonValue> {
     const invoke = async (fn: string, payload: JsonValue): Promise<JsonValue> => {
       if (!this.options.invokeFunction) throw new TaskError('States.Runtime', 'no invokeFunction handler');
       return (await this.options.invokeFunction(fn, payload)) ?? null;
     };
-    if (resource.kind === 'lambda-arn') return invoke(String(state.Resource), input);
+    if (resource.kind === 'lambda-arn') return invoke(resourceArn, input);
     if (resource.kind === 'dynamodb:updateItem') {
       if (!this.options.updateItem) throw new TaskError('States.Runtime', 'no updateItem handler');
       try {
@@ -521,30 +798,11 @@ export class LocalStateMachine {
         throw asTaskError(error, 'DynamoDB');
       }
     }
-    if (!resource.waitForTaskToken) {
-      if (resource.kind === 'lambda:invoke') {
-        const payload = await invoke(String(params.FunctionName), params.Payload ?? null);
-        return { ExecutedVersion: '$LATEST', Payload: payload, StatusCode: 200 };
-      }
-      return ((await this.send(params)) as JsonValue) ?? {};
+    if (resource.kind === 'lambda:invoke') {
+      const payload = await invoke(String(params.FunctionName), params.Payload ?? null);
+      return { ExecutedVersion: '$LATEST', Payload: payload, StatusCode: 200 };
     }
-    // .waitForTaskToken: register the token before the message leaves, so a fast consumer finds it.
-    const token = randomBytes(32).toString('base64url');
-    const waiting = this.registerToken(record, stateName, state, token);
-    const substituted = replaceDeep(params, TOKEN_PLACEHOLDER, token) as JsonObject;
-    this.addEvent(record, 'TaskSubmitted', stateName, { resource: state.Resource });
-    try {
-      if (resource.kind === 'lambda:invoke') {
-        await invoke(String(substituted.FunctionName), substituted.Payload ?? null);
-      } else {
-        await this.send(substituted);
-      }
-    } catch (error) {
-      const task = this.pending.get(token);
-      if (task) this.retire(task);
-      throw error;
-    }
-    return waiting;
+    return ((await this.send(params)) as JsonValue) ?? {};
   }
 
   private async send(params: JsonObject): Promise<unknown> {
@@ -570,6 +828,7 @@ export class LocalStateMachine {
         token,
         executionArn: record.executionArn,
         stateName,
+        resource: String(state.Resource),
         resolve,
         reject,
         ...(typeof heartbeat === 'number' ? { heartbeatMs: heartbeat * 1000 } : {}),
@@ -613,10 +872,131 @@ export class LocalStateMachine {
     throw new StepFunctionsError('TaskDoesNotExist', 'Task Does Not Exist');
   }
 
-  private takeTask(token: string): PendingTask {
-    const task = this.liveTask(token);
-    this.retire(task);
-    return task;
+  // ------------------------------------------------------------------ persistence
+
+  /** Rebuilds an execution from its journal; resumes it when it was RUNNING. */
+  private restore(loaded: LoadedExecution): void {
+    const { start } = loaded;
+    if (!EXECUTION_NAME.test(start.name)) {
+      this.log(`journal: skipping an execution with an invalid name '${start.name}'`);
+      return;
+    }
+    const executionArn = this.executionArnOf(start.name);
+    const record = newRecord(executionArn, start.name, start.input, new Date(start.startDate));
+    for (const e of loaded.events) {
+      record.events.push({
+        id: record.events.length + 1,
+        timestamp: new Date(e.ts),
+        type: e.type,
+        ...(e.stateName !== undefined ? { stateName: e.stateName } : {}),
+        ...(e.details !== undefined ? { details: e.details } : {}),
+      });
+      if (e.type === 'ExecutionResumed') {
+        record.redriveCount += 1;
+        record.redriveDate = new Date(e.ts);
+      }
+    }
+    for (const token of loaded.tokens) this.closedTokens.add(token);
+    this.executions.set(executionArn, record);
+    const close = loaded.close;
+    if (close) {
+      record.status = close.status;
+      record.stopDate = new Date(close.stopDate);
+      if (close.output !== undefined) record.output = close.output;
+      if (close.error !== undefined) record.error = close.error;
+      if (close.cause !== undefined) record.cause = close.cause;
+      record.settle();
+      return;
+    }
+    this.resume(record);
+  }
+
+  /**
+   * Where a journaled RUNNING execution picks up: the last top-level state entered and not exited, with its
+   * input (else the last one exited, run again; else StartAt with the execution input), and the task outcome
+   * to replay when the interrupted Task's result was journaled but the state had not exited yet.
+   */
+  private resumePoint(record: ExecutionRecord): {
+    stateName: string;
+    input: JsonValue;
+    replay?: TaskOutcome;
+  } {
+    const top = new Set(Object.keys((this.definition.States as JsonObject | undefined) ?? {}));
+    type Entry = { name: string; input: JsonValue; from: number };
+    let active: Entry | undefined;
+    let last: Entry | undefined;
+    record.events.forEach((e, i) => {
+      if (e.type === 'ExecutionResumed') {
+        // The resume point itself, with its input: a kill before the resumed run re-enters it resumes there.
+        const resumedAt = e.details as { input?: JsonValue } | undefined;
+        active = { name: String(e.stateName), input: resumedAt?.input ?? null, from: i };
+        return;
+      }
+      const d = e.details as { state?: { input?: JsonValue }; index?: number } | undefined;
+      // Map iterations tag their states' events with `index`; ASL state names are unique machine-wide.
+      if (d?.index !== undefined || e.stateName === undefined || !top.has(e.stateName)) return;
+      if (e.type === 'StateEntered' && !active) {
+        active = { name: e.stateName, input: d?.state?.input ?? null, from: i };
+      } else if (e.type === 'StateExited' && active?.name === e.stateName) {
+        last = active;
+        active = undefined;
+      }
+    });
+    const point: Entry | undefined = active ?? last;
+    if (!point) {
+      return { stateName: String(this.definition.StartAt), input: JSON.parse(record.input) as JsonValue };
+    }
+    let replay: TaskOutcome | undefined;
+    if (active && this.tasks.has(point.name)) {
+      for (const e of record.events.slice(point.from + 1)) {
+        if (e.stateName !== point.name) continue;
+        const d = (e.details ?? {}) as { output?: string; error?: string; cause?: string };
+        if ((e.type === 'TaskSucceeded' || e.type === 'LambdaFunctionSucceeded') && d.output !== undefined) {
+          replay = { output: JSON.parse(d.output) as JsonValue };
+        } else if (e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed') {
+          replay = { error: d.error ?? '', cause: d.cause ?? '' };
+        } else {
+          // A new attempt, a retry or the library's own failure record: the outcome was acted upon.
+          replay = undefined;
+        }
+      }
+    }
+    return { stateName: point.name, input: point.input, ...(replay ? { replay } : {}) };
+  }
+
+  /** Resumes a journaled RUNNING execution (at-least-once for the interrupted step). */
+  private resume(record: ExecutionRecord): void {
+    const { stateName, input, replay } = this.resumePoint(record);
+    const definition = jsonCopy(this.definition);
+    // The execution's TimeoutSeconds counts from its original start, across restarts.
+    if (typeof definition.TimeoutSeconds === 'number') {
+      const remaining = definition.TimeoutSeconds - (Date.now() - record.startDate.getTime()) / 1000;
+      if (remaining <= 0) {
+        this.addEvent(record, 'ExecutionTimeout', undefined, {});
+        this.finish(record, 'TIMED_OUT', {});
+        this.journal?.flush(record.name);
+        record.settle();
+        this.log(`execution ${record.executionArn} timed out while the region was down`);
+        return;
+      }
+      definition.TimeoutSeconds = remaining;
+    }
+    definition.StartAt = stateName;
+    record.redriveCount += 1;
+    record.redriveDate = new Date();
+    if (replay) record.replay = { stateName, outcome: replay };
+    this.addEvent(record, 'ExecutionResumed', stateName, {
+      redriveCount: record.redriveCount,
+      input,
+      replayedTaskOutcome: replay !== undefined,
+    });
+    this.journal?.flush(record.name);
+    this.log(
+      `resuming execution ${record.executionArn} at ${stateName}${replay ? ' (replaying its outcome)' : ''}`,
+    );
+    // The definition was validated at construction; a copy with another StartAt needs no second pass.
+    const machine = new StateMachine(definition as never, { validationOptions: { noValidate: true } });
+    this.launch(record, machine, input, true);
   }
 }
 

@@ -354,4 +354,20 @@ describe('local SQS persistence and retention', () => {
     expect(queues.counts('short').visible).toBe(0);
     expect(queues.receiveNow('short')).toEqual([]);
   });
+
+  it('divides visibility timeouts by the time scale while keeping the attribute as configured', () => {
+    const clock = new ManualClock();
+    const queues = new SqsQueues({ clock, timeScale: 10 });
+    queues.createQueue('scaled', { visibilityTimeout: 30 });
+    queues.send('scaled', { body: 'again' });
+    expect(queues.receiveNow('scaled')).toHaveLength(1);
+
+    clock.advance(2.9);
+    expect(queues.receiveNow('scaled')).toEqual([]);
+    clock.advance(0.1);
+    const [again] = queues.receiveNow('scaled');
+
+    expect(again?.body).toBe('again');
+    expect(queues.queueConfig('scaled').visibilityTimeout).toBe(30);
+  });
 });

@@ -1,8 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { synthLocal } from '../../../local/assembly';
-import { LocalStateMachine, parseTaskResource, type JsonValue } from '../../../local/stepfunctions';
+import { synthLocal, type LocalAssembly } from '../../../local/assembly';
+import {
+  LocalStateMachine,
+  LocalStepFunctions,
+  parseTaskResource,
+  type JsonValue,
+} from '../../../local/stepfunctions';
 
 const FN = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}:live`;
 
@@ -413,13 +418,18 @@ describe('LocalStateMachine (aws-local-stepfunctions + local task handlers)', ()
 describe('the order saga from the cloud assembly (bundling off)', () => {
   jest.setTimeout(120_000);
   let outdir: string;
+  let model: LocalAssembly;
+  const cleanup: (() => void)[] = [];
+  beforeAll(() => {
+    outdir = mkdtempSync(path.join(tmpdir(), 'meridian-sfn-'));
+    model = synthLocal({ outdir, bundling: false });
+  });
   afterAll(() => {
+    for (const fn of cleanup) fn();
     if (outdir) rmSync(outdir, { recursive: true, force: true });
   });
 
   it('runs the happy path to SUCCEEDED with in-memory handlers', async () => {
-    outdir = mkdtempSync(path.join(tmpdir(), 'meridian-sfn-'));
-    const model = synthLocal({ outdir, bundling: false });
     const saga = model.regions[0]!.stateMachines[0]!;
     const statuses: string[] = [];
     const updates: unknown[] = [];
@@ -461,5 +471,77 @@ describe('the order saga from the cloud assembly (bundling off)', () => {
     expect(statuses).toEqual(['RESERVED', 'PAID', 'SHIPPED', 'FULFILLED']);
     expect(updates).toHaveLength(1);
     expect(JSON.stringify(updates[0])).toContain(executionArn);
+  });
+
+  it('resumes the saga after a crash while it waits for the payment: no step before it runs again', async () => {
+    const region = model.regions[0]!;
+    const saga = region.stateMachines[0]!;
+    const dir = mkdtempSync(path.join(tmpdir(), 'meridian-saga-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    /** A region process: its step functions recorded; authorizePayment answers only when `pay` says so. */
+    const boot = (pay: boolean) => {
+      const steps: string[] = [];
+      const tokens: string[] = [];
+      let updates = 0;
+      const registry: LocalStepFunctions = new LocalStepFunctions({
+        region: region.region,
+        accountId: region.accountId,
+        machines: [saga],
+        dir,
+        // Step timeouts 60 s → 6 s, the payment's 300 s → 30 s: nothing times out during the test.
+        timeScale: 10,
+        invokeFunction: (fn, payload): JsonValue => {
+          const p = payload as Record<string, JsonValue>;
+          const name = /function:Services([a-zA-Z]+?)Function/.exec(fn)?.[1] ?? fn;
+          steps.push(typeof p.status === 'string' ? `${name}:${p.status}` : name);
+          if (typeof p.taskToken === 'string') {
+            const token = p.taskToken;
+            tokens.push(token);
+            if (pay) setImmediate(() => registry.sendTaskSuccess(token, { authorized: true }));
+            return null;
+          }
+          return typeof p.status === 'string' ? { orderId: p.orderId ?? null, status: p.status } : {};
+        },
+        sendMessage: (_queueUrl, body) => {
+          const token = (JSON.parse(body) as { taskToken: string }).taskToken;
+          setImmediate(() => registry.sendTaskSuccess(token, { shipmentId: 's-1' }));
+          return { MessageId: 'm-1' };
+        },
+        updateItem: () => {
+          updates += 1;
+          return {};
+        },
+      });
+      cleanup.push(() => registry.close());
+      return { registry, steps, tokens, updates: () => updates };
+    };
+
+    const before = boot(false);
+    const { executionArn } = before.registry.startExecution(saga.arn, {
+      name: 'o-9',
+      input: { order: { orderId: 'o-9', correlationId: 'c-9' } },
+    });
+    for (let i = 0; i < 2000 && before.tokens.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(before.steps).toEqual(['reserveStock', 'setOrderStatus:RESERVED', 'authorizePayment']);
+    expect(before.updates()).toBe(1);
+
+    // The region is killed while the saga waits for the payment webhook, then restarted on the same dir.
+    const after = boot(true);
+    const done = await after.registry.waitForExecution(executionArn);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(after.steps).toEqual([
+      'authorizePayment',
+      'capturePayment',
+      'commitStock',
+      'setOrderStatus:PAID',
+      'setOrderStatus:SHIPPED',
+      'setOrderStatus:FULFILLED',
+      'notify',
+    ]);
+    expect(after.updates()).toBe(0);
+    expect(after.tokens[0]).not.toBe(before.tokens[0]);
+    expect(() => after.registry.sendTaskSuccess(before.tokens[0]!, '{}')).toThrow(
+      expect.objectContaining({ name: 'TaskTimedOut' }),
+    );
   });
 });

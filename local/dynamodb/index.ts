@@ -1,0 +1,11 @@
+export { DynamoError } from './backend';
+export { extractKey, normalizeNumber, type AttributeMap, type AttributeValue, type KeySchema } from './keys';
+export {
+  REPLICATION_TABLE,
+  RegionalDynamo,
+  type ApplyResult,
+  type ChangeRecord,
+  type RegionalDynamoOptions,
+  type RegionalDynamoStats,
+  type ReplicationChange,
+} from './regional';
