@@ -222,9 +222,12 @@ export class OrderSaga extends Construct {
       retry: PERSISTENT_RETRY,
       reason: errorName,
     });
-    for (const task of [cancelShipment, refundPayment, releaseStock, setCancelled, setFailed]) {
+    // Another region's saga owns the payment (the order moved home by last-writer-wins): refunding it would
+    // undo the owner's charge. Stand down instead (declared below, caught before the catch-all).
+    const standDownOnPayment: sfn.TaskStateBase[] = [refundPayment];
+    const catchCompensationFailed = (task: sfn.TaskStateBase) =>
       task.addCatch(compensationFailed, { errors: [sfn.Errors.ALL], resultPath: '$.compensationError' });
-    }
+    for (const task of [cancelShipment, releaseStock, setCancelled, setFailed]) catchCompensationFailed(task);
     const notifyCancelled = this.notify('NotifyCancelled', 'order-cancelled', errorName);
     const notifyFailed = this.notify('NotifyFailed', 'order-failed', errorName);
     // The order already has its final status: a lost message must not turn a clean compensation into a
@@ -263,6 +266,10 @@ export class OrderSaga extends Construct {
       resultPath: '$.compensationError',
     });
     standDownRelease.next(stoodDown);
+    for (const task of standDownOnPayment) {
+      task.addCatch(standDownRelease, { errors: [STEP_ERRORS.paymentOwnership], resultPath: '$.error' });
+      catchCompensationFailed(task);
+    }
 
     // ---------------------------------------------------------------- forward path
     const recordExecution = new tasks.DynamoUpdateItem(this, 'RecordExecution', {
@@ -352,7 +359,11 @@ export class OrderSaga extends Construct {
     catchInto(reserveStock, releaseStock);
     standDownOn(setReserved);
     catchInto(setReserved, releaseStock);
-    // A declined, timed-out or late authorization leaves a charge to void (or none): refund voids it.
+    // A declined, timed-out or late authorization leaves a charge to void (or none): refund voids it —
+    // unless the payment is another region's (the order is homed there): then stand down.
+    for (const task of [authorizePayment, capturePayment]) {
+      task.addCatch(standDownRelease, { errors: [STEP_ERRORS.paymentOwnership], resultPath: '$.error' });
+    }
     catchInto(authorizePayment, refundPayment);
     catchInto(capturePayment, refundPayment);
     catchInto(commitStock, refundPayment);

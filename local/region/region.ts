@@ -72,6 +72,8 @@ function endpointEnvironment(config: RegionConfig): Record<string, string> {
     // There is no X-Ray daemon locally: the tracer would only log missing-segment errors.
     POWERTOOLS_TRACE_ENABLED: 'false',
     AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    // The bundles run on the host's Node (20 here), not Lambda's nodejs22.x: the SDK's notice is noise.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 }
 

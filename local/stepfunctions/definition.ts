@@ -88,6 +88,19 @@ export function taskStates(
   return found;
 }
 
+/** Every state's top-level state by name: a top-level state maps to itself, a nested one to its ancestor. */
+export function topLevelStates(machine: JsonObject): Map<string, string> {
+  const found = new Map<string, string>();
+  const states = (machine.States as Record<string, JsonObject> | undefined) ?? {};
+  for (const [name, state] of Object.entries(states)) {
+    found.set(name, name);
+    const nested = new Map<string, string>();
+    for (const sub of subMachines(state)) stateTypes(sub, nested);
+    for (const inner of nested.keys()) if (!found.has(inner)) found.set(inner, name);
+  }
+  return found;
+}
+
 /** Every state's type by name, nested states included (names are unique machine-wide in ASL). */
 export function stateTypes(machine: JsonObject, found = new Map<string, string>()): Map<string, string> {
   const states = (machine.States as Record<string, JsonObject> | undefined) ?? {};

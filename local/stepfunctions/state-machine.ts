@@ -8,6 +8,7 @@ import {
   scaleDefinition,
   taskEventResource,
   taskStates,
+  topLevelStates,
   type JsonObject,
   type JsonValue,
   type ParsedResource,
@@ -171,6 +172,10 @@ interface ExecutionRecord {
   readonly timeouts: Map<string, number>;
   /** On resume: the journaled outcome of the interrupted task, delivered instead of running it again. */
   replay?: { readonly stateName: string; readonly outcome: TaskOutcome };
+  /** The top-level state the event consumer last saw entered and not exited. */
+  activeTop?: string;
+  /** Task attempts waiting for the consumer to see their top-level state entered (see `entered`). */
+  gates: { readonly top: string; readonly open: () => void }[];
 }
 
 type TaskHandler = (input: JsonValue) => Promise<JsonValue>;
@@ -249,13 +254,12 @@ function newRecord(executionArn: string, name: string, input: string, startDate:
     detached: false,
     redriveCount: 0,
     timeouts: new Map(),
+    gates: [],
   };
 }
 
 /** Definition texts that passed the library's validation in this process. */
 const VALIDATED = new Set<string>();
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export { parseTaskResource } from './definition';
 
@@ -267,6 +271,8 @@ export class LocalStateMachine {
   private readonly tasks: Map<string, JsonObject>;
   /** Task states as written (unscaled), for the timeouts history events report. */
   private readonly sourceTasks: Map<string, JsonObject>;
+  /** Every state's top-level state (itself, or the Parallel/Map it is nested in), by name. */
+  private readonly topOf: Map<string, string>;
   private readonly executions = new Map<string, ExecutionRecord>();
   private readonly pending = new Map<string, PendingTask>();
   /** Tokens whose task is over (completed, failed, timed out, its execution closed, or a previous process's). */
@@ -286,6 +292,7 @@ export class LocalStateMachine {
     const definition = jsonCopy(options.definition) as JsonObject;
     this.sourceTasks = taskStates(jsonCopy(definition));
     this.tasks = taskStates(definition);
+    this.topOf = topLevelStates(definition);
     const unsupported = [...this.tasks]
       .filter(([, state]) => parseTaskResource(String(state.Resource)) === undefined)
       .map(([name, state]) => `${name} (${String(state.Resource)})`);
@@ -655,6 +662,25 @@ export class LocalStateMachine {
       );
     }
     this.addEvent(record, type, stateName, rest, at);
+    if (stateName !== undefined && rest.index === undefined && this.topOf.get(stateName) === stateName) {
+      if (type === 'StateEntered') record.activeTop = stateName;
+      else if (type === 'StateExited' && record.activeTop === stateName) record.activeTop = undefined;
+      if (record.activeTop !== undefined && record.gates.length > 0) {
+        const top = record.activeTop;
+        record.gates = record.gates.filter((gate) => (gate.top === top ? (gate.open(), false) : true));
+      }
+    }
+  }
+
+  /**
+   * Resolves once the event consumer has recorded the entry of `top` (the task's top-level state), so the
+   * journal can hold the resume point before the task's effect leaves the process. The library calls a Task
+   * handler synchronously after dispatching StateEntered, and the consumer records events in microtasks:
+   * this waits microtasks only, so no timer (the task's own timeout) can fire in between.
+   */
+  private entered(record: ExecutionRecord, top: string): Promise<void> {
+    if (record.activeTop === top) return Promise.resolve();
+    return new Promise((open) => record.gates.push({ top, open }));
   }
 
   private runTask(
@@ -689,9 +715,10 @@ export class LocalStateMachine {
       record.status === 'RUNNING' &&
       !record.detached &&
       (record.timeouts.get(stateName) ?? 0) === timeoutsAtStart;
-    // The library's event log is consumed in microtasks: one macrotask later this state's StateEntered (with
-    // its input) is staged. Writing it before any effect leaves the process makes the resume point exact.
-    await nextTurn();
+    // Journal the resume point (this state's StateEntered, with its input) before any effect leaves the
+    // process. (A state revisited in a loop may pass before the consumer caught up: it then resumes at the
+    // earlier visit, still at-least-once.)
+    await this.entered(record, this.topOf.get(stateName) ?? stateName);
     if (!live()) throw new ExecutionClosedError(record.status);
     const params = (input && typeof input === 'object' && !Array.isArray(input) ? input : {}) as JsonObject;
     const where = taskEventResource(String(state.Resource));

@@ -34,8 +34,8 @@ export interface RuntimeOptions {
   /** The edge's port. @default 8080 (0 = ephemeral) */
   readonly edgePort?: number;
   /**
-   * The first port of the regions' endpoints: region i uses `basePort + 20 i + k`. Without it every port is
-   * ephemeral (tests).
+   * The first port of the regions' endpoints: region i uses `basePort + 20 i + k`. Without it a free block
+   * is chosen at random between 10000 and 30000 (tests).
    */
   readonly basePort?: number;
   /** Divides health-check intervals, TTLs, schedules, retries and Step Functions waits. @default 1 */
@@ -92,26 +92,31 @@ export interface RuntimeStatus {
   readonly edge: unknown;
 }
 
-/** A free loopback port (bound and released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether a loopback port can be bound right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
-async function allocatePorts(index: number, basePort?: number): Promise<RegionPorts> {
-  const entries: [string, number][] = [];
-  for (const [k, name] of PORT_NAMES.entries()) {
-    entries.push([name, basePort === undefined ? await freePort() : basePort + 20 * index + k]);
+/**
+ * A base port whose block of `count` ports is free, chosen at random BELOW the kernel's ephemeral range
+ * (32768+): a killed region must get its ports back on restore, and a port in the ephemeral range can be
+ * taken meanwhile as the source port of any outgoing connection.
+ */
+async function freeBlock(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 10_000 + 100 * Math.floor(Math.random() * 200);
+    const checks = await Promise.all(Array.from({ length: count }, (_, k) => canBind(base + k)));
+    if (checks.every(Boolean)) return base;
   }
-  return Object.fromEntries(entries) as RegionPorts;
+  throw new Error('no free block of loopback ports between 10000 and 30000');
+}
+
+function portsOf(index: number, basePort: number): RegionPorts {
+  return Object.fromEntries(PORT_NAMES.map((name, k) => [name, basePort + 20 * index + k])) as RegionPorts;
 }
 
 function assertRegions(regions: readonly string[]): void {
@@ -160,8 +165,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   saveLinks();
 
   const endpoints: Record<string, { apiBaseUrl: string; controlUrl: string; ports: RegionPorts }> = {};
+  const basePort = options.basePort ?? (await freeBlock(20 * regions.length));
   for (const [i, region] of regions.entries()) {
-    const ports = await allocatePorts(i, options.basePort);
+    const ports = portsOf(i, basePort);
     const model = assembly.regions[i]!;
     endpoints[region] = {
       ports,

@@ -116,6 +116,11 @@ export class DynamoPaymentRepository implements PaymentRepository {
       if (!isConditionalCheckFailed(err)) throw err;
       const existing = await this.get(orderId);
       if (existing?.chargeId === chargeId && existing.ownerRegion === this.props.region) return existing;
+      // Another region's saga owns this order's payment (one Idempotency-Key sent to two regions): a typed
+      // error, so this saga stands down instead of retrying or refunding the shared charge.
+      if (existing && existing.ownerRegion !== this.props.region) {
+        throw new PaymentOwnershipError(orderId, existing.ownerRegion, this.props.region);
+      }
       throw new Error(
         `payment of order ${orderId} holds charge ${existing?.chargeId ?? '(none)'} (owner ${existing?.ownerRegion ?? '(none)'}); refusing to attach ${chargeId}`,
       );

@@ -741,7 +741,7 @@ describe('OrderSaga', () => {
       const after = walk.path.slice(walk.path.indexOf('CapturePayment') + 1);
       expect(after).toEqual(['RefundPayment', 'ReleaseStock', ...COMPENSATE_TAIL_FAILED]);
       expect(walk.data.error).toEqual({ Error: 'PaymentNotCapturableError', Cause: expect.any(String) });
-      expect(state(f.definition, 'CapturePayment').Catch?.[0]).toEqual({
+      expect(state(f.definition, 'CapturePayment').Catch?.[1]).toEqual({
         ErrorEquals: ['States.ALL'],
         ResultPath: '$.error',
         Next: 'RefundPayment',
@@ -847,6 +847,22 @@ describe('OrderSaga', () => {
         expect(walk.end).toMatchObject({ Type: 'Fail', Error: SAGA_ERRORS.orderHomedElsewhere });
         expect(state(f.definition, 'StandDownReleaseStock').Resource).toBe(
           tokenIn(f.stack, f.aliases.releaseStock.functionArn),
+        );
+      },
+    );
+
+    it.each(['AuthorizePayment', 'CapturePayment', 'RefundPayment'])(
+      "a payment owned by another region (%s) stands down: releases own stock, never refunds the owner's charge",
+      (failing) => {
+        const failures: Record<string, string> = { [failing]: 'PaymentOwnershipError' };
+        // RefundPayment is reached through a failed capture.
+        if (failing === 'RefundPayment') failures.CapturePayment = 'PaymentNotCapturableError';
+        const walk = walkDefinition(f.definition, { failures });
+        const after = walk.path.slice(walk.path.indexOf(failing) + 1);
+        expect(after).toEqual(['StandDownReleaseStock', 'StoodDown']);
+        expect(walk.end).toMatchObject({ Type: 'Fail', Error: SAGA_ERRORS.orderHomedElsewhere });
+        expect(walk.path.filter((s) => s === 'RefundPayment')).toHaveLength(
+          failing === 'RefundPayment' ? 1 : 0,
         );
       },
     );
