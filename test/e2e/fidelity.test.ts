@@ -10,7 +10,7 @@ import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { listStacks } from '../../local/assembly';
-import { request, startTestRuntime, type TestRuntime } from './support/runtime';
+import { request, useTestRuntime } from './support/runtime';
 
 jest.setTimeout(120_000);
 
@@ -22,15 +22,7 @@ interface Resource {
 const credentials = { accessKeyId: 'e2e', secretAccessKey: 'e2e' };
 
 describe('fidelity: the regional template, served locally', () => {
-  let rt: TestRuntime;
-
-  beforeAll(async () => {
-    rt = await startTestRuntime();
-  }, 120_000);
-
-  afterAll(async () => {
-    await rt?.stop();
-  });
+  const runtime = useTestRuntime();
 
   const regionalTemplate = (region: string) => {
     const stack = listStacks(process.env.MERIDIAN_E2E_ASSEMBLY!).find(
@@ -46,7 +38,7 @@ describe('fidelity: the regional template, served locally', () => {
   const nameOf = (id: string, r: Resource, prop: string) =>
     typeof r.Properties?.[prop] === 'string' ? (r.Properties[prop] as string) : id;
   const endpoint = (region: string, port: 'lambda' | 'sfn' | 'events' | 'sqs' | 'sns' | 'secrets') =>
-    `http://127.0.0.1:${rt.runtime.endpoints[region]!.ports[port]}`;
+    `http://127.0.0.1:${runtime().runtime.endpoints[region]!.ports[port]}`;
 
   it.each(['us-east-1', 'eu-west-1'])('serves every Lambda function of %s', async (region) => {
     const functions = ofType(regionalTemplate(region).Resources, 'AWS::Lambda::Function');
@@ -61,6 +53,7 @@ describe('fidelity: the regional template, served locally', () => {
   });
 
   it.each(['us-east-1', 'eu-west-1'])('routes every API method of %s to its function', async (region) => {
+    const rt = runtime();
     const resources = regionalTemplate(region).Resources;
     const pathOf = (ref: unknown): string => {
       const id = (ref as { Ref?: string }).Ref;

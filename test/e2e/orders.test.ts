@@ -6,11 +6,10 @@ import {
   orderBody,
   request,
   scanTable,
-  startTestRuntime,
+  useTestRuntime,
   waitFor,
   waitForStatus,
   type Order,
-  type TestRuntime,
 } from './support/runtime';
 import { invokeFunction } from './support/lambda';
 
@@ -21,24 +20,17 @@ interface SkuView {
 }
 
 describe('orders on two local regions behind the edge', () => {
-  let rt: TestRuntime;
+  const runtime = useTestRuntime();
 
-  beforeAll(async () => {
-    rt = await startTestRuntime();
-  }, 120_000);
-
-  afterAll(async () => {
-    await rt?.stop();
-  });
-
-  const peerOf = (region: string) => rt.regions.find((r) => r !== region)!;
+  const peerOf = (region: string) => runtime().regions.find((r) => r !== region)!;
 
   const allocation = async (region: string, sku: string) => {
-    const view = await request<SkuView>(rt.api(region), 'GET', `/inventory/${sku}`);
+    const view = await request<SkuView>(runtime().api(region), 'GET', `/inventory/${sku}`);
     return view.body.allocations.find((a) => a.region === region);
   };
 
   it('fulfils an order placed at the edge, readable in the peer region once replicated', async () => {
+    const rt = runtime();
     const stock = await request(rt.edge, 'PUT', '/inventory/PROD-1001', { available: 50 });
     expect(stock.status).toBe(200);
     const stockRegion = stock.headers.get('x-meridian-region')!;
@@ -60,6 +52,7 @@ describe('orders on two local regions behind the edge', () => {
   });
 
   it('compensates a declined payment: the order fails and its stock is released', async () => {
+    const rt = runtime();
     const home = rt.regions[0]!;
     await request(rt.api(home), 'PUT', '/inventory/PROD-1002', { available: 10 });
 
@@ -81,6 +74,7 @@ describe('orders on two local regions behind the edge', () => {
   });
 
   it('dead-letters a shipment that keeps failing, and a re-drive fulfils the order', async () => {
+    const rt = runtime();
     const home = rt.regions[1]!;
     await request(rt.api(home), 'PUT', '/inventory/PROD-1003', { available: 5 });
     await invokeFunction(rt, home, 'setFailureInjection', { rate: 1 });
@@ -108,6 +102,7 @@ describe('orders on two local regions behind the edge', () => {
   });
 
   it('turns one Idempotency-Key sent to both regions into one order and one charge', async () => {
+    const rt = runtime();
     const [a, b] = rt.regions as [string, string];
     await request(rt.api(a), 'PUT', '/inventory/PROD-1004', { available: 20 });
     await request(rt.api(b), 'PUT', '/inventory/PROD-1004', { available: 20 });

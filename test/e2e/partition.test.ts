@@ -6,11 +6,10 @@ import {
   orderBody,
   request,
   scanTable,
-  startTestRuntime,
+  useTestRuntime,
   waitFor,
   waitForStatus,
   type Order,
-  type TestRuntime,
 } from './support/runtime';
 
 jest.setTimeout(240_000);
@@ -38,17 +37,10 @@ function sortKeys(value: unknown): unknown {
 }
 
 describe('a replication partition', () => {
-  let rt: TestRuntime;
-
-  beforeAll(async () => {
-    rt = await startTestRuntime();
-  }, 120_000);
-
-  afterAll(async () => {
-    await rt?.stop();
-  });
+  const runtime = useTestRuntime();
 
   it('converges every replica item for item after the heal', async () => {
+    const rt = runtime();
     const [a, b] = rt.regions as [string, string];
     rt.runtime.partition(a, b);
 

@@ -3,30 +3,15 @@
  * and the order completes; meanwhile the edge takes the dead region out and the other region takes orders.
  */
 import { invokeFunction } from './support/lambda';
-import {
-  orderBody,
-  request,
-  startTestRuntime,
-  waitFor,
-  waitForStatus,
-  type Order,
-  type TestRuntime,
-} from './support/runtime';
+import { orderBody, request, useTestRuntime, waitFor, waitForStatus, type Order } from './support/runtime';
 
 jest.setTimeout(240_000);
 
 describe('a region killed mid-saga', () => {
-  let rt: TestRuntime;
-
-  beforeAll(async () => {
-    rt = await startTestRuntime();
-  }, 120_000);
-
-  afterAll(async () => {
-    await rt?.stop();
-  });
+  const runtime = useTestRuntime();
 
   it('resumes the saga after a restore, and the edge routes around the dead region meanwhile', async () => {
+    const rt = runtime();
     const [home, other] = rt.regions as [string, string];
     await request(rt.api(home), 'PUT', '/inventory/PROD-2001', { available: 10 });
     await request(rt.api(other), 'PUT', '/inventory/PROD-2001', { available: 10 });

@@ -43,6 +43,21 @@ export async function startTestRuntime(options: { timeScale?: number } = {}): Pr
   };
 }
 
+/** Starts a runtime before a file's tests and stops it after them; the getter returns it inside tests. */
+export function useTestRuntime(options: { timeScale?: number } = {}): () => TestRuntime {
+  let started: TestRuntime | undefined;
+  beforeAll(async () => {
+    started = await startTestRuntime(options);
+  }, 120_000);
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return () => {
+    if (!started) throw new Error('the local runtime did not start (see beforeAll)');
+    return started;
+  };
+}
+
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs` with `what`. */
 export async function waitFor<T>(
   what: string,
