@@ -32,7 +32,14 @@ export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly fields: readonly FieldError[] };
 }
 
-const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+/** The response header naming the region that served a request (clients and drills see failover with it). */
+export const REGION_HEADER = 'x-meridian-region';
+
+// Lambda sets AWS_REGION before the module loads; read once, like any configuration.
+const JSON_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json',
+  ...(process.env.AWS_REGION ? { [REGION_HEADER]: process.env.AWS_REGION } : {}),
+};
 
 /** A JSON response. */
 export function json(

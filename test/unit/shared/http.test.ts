@@ -9,7 +9,9 @@ import {
 import {
   errorResponse,
   header,
+  json,
   MAX_BODY_BYTES,
+  REGION_HEADER,
   parseJsonBody,
   toFieldErrors,
   validate,
@@ -65,6 +67,18 @@ describe('parseJsonBody', () => {
       }
     })();
     expect(err?.code).toBe('MALFORMED_JSON');
+  });
+});
+
+describe('json', () => {
+  it('names the serving region on every response, so a client sees where it was answered', () => {
+    const res = json(200, { ok: true }, { 'x-extra': '1' });
+    expect(res.headers).toEqual({
+      'content-type': 'application/json',
+      [REGION_HEADER]: process.env.AWS_REGION,
+      'x-extra': '1',
+    });
+    expect(errorResponse(new Error('x')).headers?.[REGION_HEADER]).toBe(process.env.AWS_REGION);
   });
 });
 
