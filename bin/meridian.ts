@@ -3,9 +3,22 @@
  * The `meridian` CLI: `up` runs every region of the local environment from the synthesized templates with
  * the edge in front (`npm start`); the other commands drive a running `up` through its control endpoint.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  awsTarget,
+  controlEndpointHandle,
+  DrillTargetError,
+  formatDrillReport,
+  inProcessHandle,
+  localTarget,
+  runDrill,
+  SCENARIOS,
+  type DrillTarget,
+  type ScenarioName,
+} from '../lib/drill';
 import { runtimeFilePath, startRuntime, supervisorControl, type RuntimeFile } from '../local/supervisor';
 
 const USAGE = `usage: meridian <command> [options]
@@ -19,6 +32,13 @@ commands:
   link heal <a> <b>                deliver what was held, in order
   link lag <a> <b> <ms>            set the one-way lag of the link, both directions
   status [--json]                  regions, health, replication lag, queue depths, executions
+  drill <scenario> [--json]        region-outage | health-check-inversion | replication-partition | latency
+        [--target local|aws] [--env dev] [--regions a,b] [--edge-url URL] [--region r] [--peer p]
+        [--concurrency 4] [--rate 5] [--warmup 30] [--fault 180] [--recovery 60] (AWS seconds)
+        [--latency-ms 2000] [--settle-timeout 180] [--time-scale 20]
+                                   run a failover drill under load and audit it; exit 1 if an invariant
+                                   broke. Local: uses the running \`meridian up\`, or starts its own
+                                   (fresh state, --time-scale, default 20) when none runs
 `;
 
 class UsageError extends Error {}
@@ -172,6 +192,141 @@ function printStatus(status: {
   }
 }
 
+/** A drill's target: a deployed environment, the running `meridian up`, or a runtime of its own. */
+async function drillTarget(
+  values: Record<string, string | boolean | undefined>,
+  stateDir: string,
+  say: (line: string) => void,
+): Promise<{ target: DrillTarget; done(): Promise<void> }> {
+  const kind = (values.target as string | undefined) ?? 'local';
+  const regions = (values.regions as string | undefined)
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (kind === 'aws') {
+    const env = values.env as string | undefined;
+    if (!env) throw new UsageError('--target aws needs --env <name> (dev, staging, prod)');
+    const target = await awsTarget({
+      env,
+      ...(regions && { regions }),
+      ...(values['edge-url'] && { edgeUrl: values['edge-url'] as string }),
+      log: say,
+    });
+    return { target, done: () => target.close() };
+  }
+  if (kind !== 'local') throw new UsageError(`--target must be local or aws, got "${kind}"`);
+  const file = runtimeFilePath(path.resolve(stateDir));
+  if (existsSync(file)) {
+    const running = JSON.parse(readFileSync(file, 'utf8')) as RuntimeFile;
+    const alive = await fetch(`${running.controlUrl}/status`, { signal: AbortSignal.timeout(5000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (alive) {
+      if (values['time-scale'] !== undefined)
+        say(`--time-scale ignored: the running \`meridian up\` runs at ${running.timeScale}`);
+      say(
+        `using the running \`meridian up\` (${running.regions.join(', ')}, time scale ${running.timeScale})`,
+      );
+      const target = localTarget(controlEndpointHandle(running), { log: say });
+      return { target, done: () => target.close() };
+    }
+  }
+  const timeScale = number(values['time-scale'] as string | undefined, 'time-scale') ?? 20;
+  if (timeScale <= 0) throw new UsageError('--time-scale must be > 0');
+  const dir = mkdtempSync(path.join(tmpdir(), 'meridian-drill-'));
+  say(
+    `no running \`meridian up\`: starting a local runtime of its own (time scale ${timeScale}, state ${dir})`,
+  );
+  const runtime = await startRuntime({
+    stateDir: dir,
+    edgePort: 0,
+    timeScale,
+    ...(regions && { regions }),
+    log: say,
+  });
+  const target = localTarget(inProcessHandle(runtime), { log: say });
+  return {
+    target,
+    async done() {
+      await target.close();
+      await runtime.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function drill(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      target: { type: 'string' },
+      env: { type: 'string' },
+      regions: { type: 'string' },
+      'edge-url': { type: 'string' },
+      region: { type: 'string' },
+      peer: { type: 'string' },
+      concurrency: { type: 'string' },
+      rate: { type: 'string' },
+      warmup: { type: 'string' },
+      fault: { type: 'string' },
+      recovery: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      'settle-timeout': { type: 'string' },
+      'time-scale': { type: 'string' },
+      'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
+    },
+  });
+  const [scenario, ...extra] = positionals;
+  if (!scenario || extra.length || !(SCENARIOS as readonly string[]).includes(scenario)) {
+    throw new UsageError(`usage: meridian drill <${SCENARIOS.join('|')}> [options] (see meridian help)`);
+  }
+  const positive = (name: string): number | undefined => {
+    const n = number(values[name as keyof typeof values] as string | undefined, name);
+    if (n !== undefined && n <= 0) throw new UsageError(`--${name} must be > 0`);
+    return n;
+  };
+  const concurrency = positive('concurrency');
+  if (concurrency !== undefined && !Number.isInteger(concurrency))
+    throw new UsageError('--concurrency must be a whole number');
+  const settings = {
+    concurrency,
+    ratePerSecond: positive('rate'),
+    warmupSeconds: number(values.warmup, 'warmup'),
+    faultSeconds: positive('fault'),
+    recoverySeconds: number(values.recovery, 'recovery'),
+    latencyMs: number(values['latency-ms'], 'latency-ms'),
+    settleTimeoutSeconds: positive('settle-timeout'),
+  };
+  // Progress goes to stderr, so `--json` leaves stdout to the report alone.
+  const say = (line: string) => console.error(`[drill] ${line}`);
+  let target: Awaited<ReturnType<typeof drillTarget>>;
+  try {
+    target = await drillTarget(values, values['state-dir'], say);
+  } catch (err) {
+    if (err instanceof DrillTargetError) throw new UsageError(err.message);
+    throw err;
+  }
+  try {
+    const report = await runDrill({
+      target: target.target,
+      scenario: scenario as ScenarioName,
+      ...(values.region && { region: values.region }),
+      ...(values.peer && { peer: values.peer }),
+      ...Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)),
+      log: say,
+    }).catch((err: unknown) => {
+      throw err instanceof DrillTargetError ? new UsageError(err.message) : err;
+    });
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatDrillReport(report));
+    if (!report.invariants.passed) process.exitCode = 1;
+  } finally {
+    await target.done();
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const stateDirIndex = rest.indexOf('--state-dir');
@@ -212,6 +367,8 @@ async function main(argv: string[]): Promise<void> {
       else printStatus(status as Parameters<typeof printStatus>[0]);
       return;
     }
+    case 'drill':
+      return drill(rest);
     case undefined:
     case 'help':
     case '--help':

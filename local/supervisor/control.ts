@@ -6,6 +6,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import type { RegionPorts } from '../region/config';
 import type { Runtime } from './runtime';
 
 /** What `<stateDir>/runtime.json` holds. */
@@ -14,6 +15,12 @@ export interface RuntimeFile {
   readonly controlUrl: string;
   readonly edgeUrl: string;
   readonly regions: readonly string[];
+  /** The runtime's time scale (health checks, TTLs, retries and waits are divided by it). */
+  readonly timeScale: number;
+  /** Each region's API base URL, control URL and AWS-compatible service ports (drills use them). */
+  readonly endpoints: Readonly<
+    Record<string, { apiBaseUrl: string; controlUrl: string; ports: RegionPorts }>
+  >;
 }
 
 /** The file the CLI reads to find a running `meridian up`. */
@@ -104,6 +111,8 @@ export async function supervisorControl(
     controlUrl: url,
     edgeUrl: runtime.edge.endpoint,
     regions: runtime.regions,
+    timeScale: runtime.edge.status().timeScale,
+    endpoints: runtime.endpoints,
   };
   writeFileSync(file, JSON.stringify(content, null, 2));
   return {

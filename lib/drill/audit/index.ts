@@ -1,0 +1,4 @@
+export * from './audit';
+export * from './errors';
+export * from './replicas';
+export * from './types';

@@ -1,0 +1,16 @@
+export * from './audit';
+export { awsTarget, DrillTargetError, type AwsTargetOptions } from './aws-target';
+export { controlEndpointHandle, inProcessHandle, localTarget, type LocalRuntimeHandle } from './local-target';
+export {
+  startLoad,
+  startProbe,
+  type Load,
+  type Probe,
+  type ProbeRecord,
+  type SubmissionRecord,
+} from './load';
+export { formatDrillReport, type DrillReport, type StrandedOrder } from './report';
+export { runDrill, type DrillOptions } from './run-drill';
+export { SCENARIOS, SCENARIO_DEFINITIONS, type ScenarioName } from './scenarios';
+export * from './target';
+export * from './timeline';
