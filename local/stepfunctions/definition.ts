@@ -48,8 +48,17 @@ function subMachines(state: JsonObject): JsonObject[] {
 }
 
 /**
- * Divides the duration fields (Retry `IntervalSeconds`/`MaxDelaySeconds`, Task `TimeoutSeconds`/
- * `HeartbeatSeconds`, Wait `Seconds`, the machine's `TimeoutSeconds`) by `scale`, in place.
+ * Whether a Task waits for something other than its own call: a callback (`.waitForTaskToken`) or a job
+ * (`.sync`). Only such waits are time-scaled; a request-response call (a Lambda invoke, a DynamoDB write)
+ * takes real compute time, like the Lambda timeouts that are not scaled either.
+ */
+export function isWaitingTask(state: JsonObject): boolean {
+  return typeof state.Resource === 'string' && /\.(waitForTaskToken|sync(:2)?)$/.test(state.Resource);
+}
+
+/**
+ * Divides the duration fields (Retry `IntervalSeconds`/`MaxDelaySeconds`, the `TimeoutSeconds`/
+ * `HeartbeatSeconds` of waiting Tasks, Wait `Seconds`, the machine's `TimeoutSeconds`) by `scale`, in place.
  */
 export function scaleDefinition(definition: JsonObject, scale: number): void {
   const div = (value: JsonValue | undefined): JsonValue | undefined =>
@@ -62,7 +71,8 @@ export function scaleDefinition(definition: JsonObject, scale: number): void {
   };
   const visitState = (state: JsonObject) => {
     for (const key of ['TimeoutSeconds', 'HeartbeatSeconds'] as const) {
-      if (state.Type === 'Task' && typeof state[key] === 'number') state[key] = div(state[key])!;
+      if (state.Type === 'Task' && isWaitingTask(state) && typeof state[key] === 'number')
+        state[key] = div(state[key])!;
     }
     if (state.Type === 'Wait' && typeof state.Seconds === 'number') state.Seconds = div(state.Seconds)!;
     for (const retrier of (state.Retry as JsonObject[] | undefined) ?? []) {

@@ -2,7 +2,13 @@ import './polyfill';
 
 export { installPromiseWithResolvers } from './polyfill';
 export { StepFunctionsError, TaskError, type StepFunctionsErrorName } from './errors';
-export { parseTaskResource, type JsonObject, type JsonValue } from './definition';
+export {
+  isWaitingTask,
+  parseTaskResource,
+  scaleDefinition,
+  type JsonObject,
+  type JsonValue,
+} from './definition';
 export {
   LocalStateMachine,
   SagaRunner,

@@ -5,6 +5,7 @@ import {
   jsonCopy,
   parseTaskResource,
   replaceDeep,
+  isWaitingTask,
   scaleDefinition,
   taskEventResource,
   taskStates,
@@ -314,7 +315,7 @@ export class LocalStateMachine {
     if (scale !== 1) scaleDefinition(definition, scale);
     for (const state of this.tasks.values()) {
       if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
-        state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS / scale;
+        state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS / (isWaitingTask(state) ? scale : 1);
       }
       if (typeof state.TimeoutSeconds === 'number') {
         state.TimeoutSeconds = Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS);

@@ -66,4 +66,38 @@ describe('the meridian CLI', () => {
     expect(out.status).toBe(2);
     expect(out.stderr).toContain('does not answer');
   });
+
+  it('rejects an unknown drill scenario with the list of scenarios', () => {
+    const out = meridian(['drill', 'meteor-strike', '--state-dir', stateDir]);
+
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain(
+      'usage: meridian drill <region-outage|health-check-inversion|replication-partition|latency>',
+    );
+  });
+
+  it('rejects malformed drill options before starting anything', () => {
+    expect(meridian(['drill', 'latency', '--rate', 'fast', '--state-dir', stateDir]).stderr).toContain(
+      '--rate must be a number >= 0, got "fast"',
+    );
+    expect(meridian(['drill', 'latency', '--concurrency', '0', '--state-dir', stateDir]).stderr).toContain(
+      '--concurrency must be > 0',
+    );
+    expect(meridian(['drill', 'latency', '--target', 'mars', '--state-dir', stateDir]).stderr).toContain(
+      '--target must be local or aws, got "mars"',
+    );
+  });
+
+  it('asks for an environment when the drill targets AWS, and refuses a one-region environment', () => {
+    const noEnv = meridian(['drill', 'health-check-inversion', '--target', 'aws']);
+    const oneRegion = meridian(['drill', 'health-check-inversion', '--target', 'aws', '--env', 'dev']);
+    const unknown = meridian(['drill', 'health-check-inversion', '--target', 'aws', '--env', 'qa']);
+
+    expect(noEnv.status).toBe(2);
+    expect(noEnv.stderr).toContain('--target aws needs --env <name>');
+    expect(oneRegion.status).toBe(2);
+    expect(oneRegion.stderr).toContain('environment dev has one region (us-east-1)');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain('--env must be one of local, dev, staging, prod; got "qa"');
+  });
 });

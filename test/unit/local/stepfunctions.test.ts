@@ -6,6 +6,8 @@ import {
   LocalStateMachine,
   LocalStepFunctions,
   parseTaskResource,
+  scaleDefinition,
+  type JsonObject,
   type JsonValue,
 } from '../../../local/stepfunctions';
 
@@ -543,5 +545,43 @@ describe('the order saga from the cloud assembly (bundling off)', () => {
     expect(() => after.registry.sendTaskSuccess(before.tokens[0]!, '{}')).toThrow(
       expect.objectContaining({ name: 'TaskTimedOut' }),
     );
+  });
+});
+
+describe('scaleDefinition', () => {
+  it('scales waits, retries and callback timeouts, but not the timeout of a call that does real work', () => {
+    const machine: JsonObject = {
+      TimeoutSeconds: 600,
+      StartAt: 'Invoke',
+      States: {
+        Invoke: {
+          Type: 'Task',
+          Resource: FN('reserve'),
+          TimeoutSeconds: 10,
+          Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 2, MaxDelaySeconds: 20 }],
+          Next: 'Callback',
+        },
+        Callback: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          TimeoutSeconds: 300,
+          HeartbeatSeconds: 60,
+          Next: 'Pause',
+        },
+        Pause: { Type: 'Wait', Seconds: 40, End: true },
+      },
+    };
+
+    scaleDefinition(machine, 20);
+
+    const states = machine.States as Record<string, Record<string, unknown>>;
+    expect(machine.TimeoutSeconds).toBe(30);
+    expect(states.Invoke!.TimeoutSeconds).toBe(10);
+    expect(states.Invoke!.Retry).toEqual([
+      { ErrorEquals: ['States.ALL'], IntervalSeconds: 0.1, MaxDelaySeconds: 1 },
+    ]);
+    expect(states.Callback!.TimeoutSeconds).toBe(15);
+    expect(states.Callback!.HeartbeatSeconds).toBe(3);
+    expect(states.Pause!.Seconds).toBe(2);
   });
 });
