@@ -19,6 +19,7 @@ import {
   type DrillTarget,
   type ScenarioName,
 } from '../lib/drill';
+import { formatBenchReport, runBench } from '../local/bench';
 import { runtimeFilePath, startRuntime, supervisorControl, type RuntimeFile } from '../local/supervisor';
 
 const USAGE = `usage: meridian <command> [options]
@@ -39,6 +40,11 @@ commands:
                                    run a failover drill under load and audit it; exit 1 if an invariant
                                    broke. Local: uses the running \`meridian up\`, or starts its own
                                    (fresh state, --time-scale, default 20) when none runs
+  bench [--json] [--concurrency 8] [--orders 200] [--ceiling-seconds 5] [--idle-seconds N]
+        [--regions a,b] [--time-scale 1]
+                                   start a fresh local runtime, measure orders/s, latencies, per-order
+                                   resource counts, the raw dynalite write ceiling and the cost per
+                                   million orders (npm run bench)
 `;
 
 class UsageError extends Error {}
@@ -327,6 +333,56 @@ async function drill(args: string[]): Promise<void> {
   }
 }
 
+async function bench(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      concurrency: { type: 'string' },
+      orders: { type: 'string' },
+      'ceiling-seconds': { type: 'string' },
+      'idle-seconds': { type: 'string' },
+      regions: { type: 'string' },
+      'time-scale': { type: 'string' },
+    },
+  });
+  if (positionals.length) throw new UsageError(`bench takes no arguments, got "${positionals.join(' ')}"`);
+  const timeScale = number(values['time-scale'], 'time-scale') ?? 1;
+  if (timeScale <= 0) throw new UsageError('--time-scale must be > 0');
+  const options = {
+    concurrency: number(values.concurrency, 'concurrency'),
+    orders: number(values.orders, 'orders'),
+    ceilingSeconds: number(values['ceiling-seconds'], 'ceiling-seconds'),
+    idleSeconds: number(values['idle-seconds'], 'idle-seconds'),
+  };
+  const say = (line: string) => console.error(`[bench] ${line}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'meridian-bench-'));
+  const runtime = await startRuntime({
+    stateDir: dir,
+    edgePort: 0,
+    timeScale,
+    ...(values.regions && {
+      regions: values.regions
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    }),
+    log: say,
+  });
+  try {
+    const report = await runBench({
+      runtime,
+      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+      log: say,
+    });
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatBenchReport(report));
+  } finally {
+    await runtime.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   const stateDirIndex = rest.indexOf('--state-dir');
@@ -369,6 +425,8 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'drill':
       return drill(rest);
+    case 'bench':
+      return bench(rest);
     case undefined:
     case 'help':
     case '--help':

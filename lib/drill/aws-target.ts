@@ -20,6 +20,11 @@ export interface AwsTargetOptions {
   readonly edgeUrl?: string;
   /** How often Route 53 health is polled during the drill, ms. @default 5000 */
   readonly healthPollMs?: number;
+  /**
+   * How much faster than AWS the endpoints run: only for AWS-compatible endpoints of a time-scaled local
+   * runtime (tests of this code path). @default 1
+   */
+  readonly timeScale?: number;
   /** Endpoint overrides, to run the AWS code path against AWS-compatible local servers (tests). */
   readonly endpoints?: {
     readonly regions?: Readonly<Record<string, RegionApis>>;
@@ -90,7 +95,7 @@ export async function awsTarget(options: AwsTargetOptions): Promise<DrillTarget>
     kind: 'aws',
     env: env.name,
     regions: env.regions,
-    timeScale: 1,
+    timeScale: options.timeScale ?? 1,
     ...(edgeUrl && { edgeUrl }),
     apiUrls: Object.fromEntries(env.regions.map((r) => [r, checks.get(r)!.apiBaseUrl])),
     faults: { setHealthCheckInverted: (r, inverted) => observer.setInverted(r, inverted) },

@@ -44,6 +44,7 @@ export interface LoadOptions {
   readonly ratePerSecond: number;
   readonly runId: string;
   readonly customerId: string;
+  /** The SKUs to order; the last one is scarce and gets one order in five. */
   readonly skus: readonly string[];
   readonly timeScale: number;
   /** The client's avoid period, in AWS milliseconds. */
@@ -90,7 +91,8 @@ export function startLoad(options: LoadOptions): Load {
   const submit = async (n: number): Promise<void> => {
     const location = options.locations[n % options.locations.length]!;
     const client = clients[n % clients.length]!;
-    const sku = options.skus[n % options.skus.length]!;
+    // The last SKU is the scarce one: one order in five asks for it, so it sells out during the drill.
+    const sku = n % 5 === 4 ? options.skus.at(-1)! : options.skus[n % Math.max(1, options.skus.length - 1)]!;
     const quantity = 1;
     const idempotencyKey = `${options.runId}-${n}`;
     const declined = options.declineEvery > 0 && n % options.declineEvery === options.declineEvery - 1;

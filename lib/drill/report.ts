@@ -95,9 +95,11 @@ export interface DrillReport {
   readonly replication: {
     /** Items that differed between the regions at the recovery (heal). */
     readonly differencesAtRecovery?: number;
-    /** Recovery → every one of those items identical everywhere. */
+    /**
+     * Recovery → every region has caught up on those items (real time: replication, like Global Tables,
+     * is not time-scaled, so there is no AWS-equivalent multiple).
+     */
     readonly backlogConvergenceMs?: number;
-    readonly awsEquivalentBacklogConvergenceMs?: number;
     readonly converged: boolean;
     /** Recovery → all tables identical in every region (after the load stopped and orders settled). */
     readonly convergedAfterRecoveryMs?: number;
@@ -180,7 +182,7 @@ export function formatDrillReport(r: DrillReport): string {
     ],
     [
       'replication',
-      `${r.replication.differencesAtRecovery ?? '—'} items differed at recovery; backlog converged in ${ms(r.replication.backlogConvergenceMs, s)}; ` +
+      `${r.replication.differencesAtRecovery ?? '—'} items differed at recovery; backlog drained in ${ms(r.replication.backlogConvergenceMs, 1)} (real time); ` +
         (r.replication.converged
           ? `all identical ${r.replication.convergedAfterRecoveryMs} ms after recovery`
           : `NOT CONVERGED (${r.replication.finalDifferences} differ)`),

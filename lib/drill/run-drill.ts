@@ -5,11 +5,14 @@
  */
 import {
   auditDrill,
+  backlogOf,
   diffReplicas,
+  outstandingBacklog,
   TABLE_IDS,
   type AcknowledgedOrder,
   type Item,
   type RegionSnapshot,
+  type ReplicationBacklog,
 } from './audit';
 import { startLoad, startProbe, type SubmissionRecord } from './load';
 import type { DrillReport, StrandedOrder } from './report';
@@ -40,7 +43,7 @@ export interface DrillOptions {
   readonly latencyMs?: number;
   /** Longest wait for orders to settle and replicas to converge after the load, real seconds. @default 180 */
   readonly settleTimeoutSeconds?: number;
-  /** Units per region of the ample SKU and of the scarce SKU (sold out on purpose). @default 100000 / 5 */
+  /** Units per region of the ample SKU and of the scarce SKU (sold out on purpose). @default 100000 / 3 */
   readonly stock?: { readonly ample?: number; readonly scarce?: number };
   readonly log?: (line: string) => void;
 }
@@ -127,7 +130,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const runId = `drill-${scenario.name}-${started.toString(36)}`;
   const customerId = `CUST-${digits}`;
   const skus = [`PROD-${digits}1`, `PROD-${digits}2`];
-  const stockLevels = { ample: options.stock?.ample ?? 100_000, scarce: options.stock?.scarce ?? 5 };
+  const stockLevels = { ample: options.stock?.ample ?? 100_000, scarce: options.stock?.scarce ?? 3 };
   const timeline: { at: number; event: string }[] = [];
   const mark = (event: string) => {
     timeline.push({ at: Date.now(), event });
@@ -174,7 +177,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   let recoverAt = 0;
   let strandedSeen: Item[] = [];
   let atRisk: AcknowledgedOrder[] = [];
-  let differencesAtRecovery: ReturnType<typeof diffReplicas> | undefined;
+  let differencesAtRecovery: ReplicationBacklog | undefined;
+  let backlog: BacklogTracker | undefined;
   let recovered = false;
   try {
     await sleep(scaled(warmupSeconds));
@@ -201,11 +205,16 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       );
       strandedSeen.push(...atRisk.map((a) => ({ orderId: a.orderId, status: 'NOT_REPLICATED' })));
     }
-    if (scenario.regionReadableDuringFault) differencesAtRecovery = diffReplicas(before);
+    if (scenario.regionReadableDuringFault) differencesAtRecovery = backlogOf(before);
 
     recoverAt = Date.now();
     mark(await scenario.recover(ctx));
     recovered = true;
+    // A region that was down is compared right after it is back: what it has to catch up on.
+    if (!scenario.regionReadableDuringFault) {
+      differencesAtRecovery = backlogOf(await Promise.all(target.regions.map((r) => snapshotOf(target, r))));
+    }
+    backlog = trackBacklog(target, differencesAtRecovery);
     await sleep(scaled(recoverySeconds));
   } finally {
     if (faultAt && !recovered) {
@@ -223,8 +232,6 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const settleDeadline = Date.now() + settleTimeoutMs;
   let settledAt: number | undefined;
   let snapshots: RegionSnapshot[] = [];
-  const pendingKeys = new Set(differencesAtRecovery?.differingKeys ?? []);
-  let backlogConvergedAt: number | undefined = pendingKeys.size === 0 ? recoverAt : undefined;
   let convergedAt: number | undefined;
   let lastDiff: ReturnType<typeof diffReplicas> | undefined;
   for (;;) {
@@ -233,11 +240,6 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     ).filter((r): r is string => r !== undefined);
     snapshots = await Promise.all(up.map((r) => snapshotOf(target, r)));
     lastDiff = diffReplicas(snapshots);
-    if (backlogConvergedAt === undefined) {
-      const still = new Set(lastDiff.differingKeys);
-      for (const key of [...pendingKeys]) if (!still.has(key)) pendingKeys.delete(key);
-      if (pendingKeys.size === 0) backlogConvergedAt = Date.now();
-    }
     const byId = new Map<string, Item>();
     for (const s of snapshots) {
       for (const item of orderItemsOf(s, customerId)) {
@@ -264,6 +266,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     await sleep(1000);
   }
 
+  const backlogConvergedAt = await backlog?.stop();
   const audit = auditDrill({
     acknowledged,
     snapshots,
@@ -404,10 +407,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     },
     replication: {
       ...(differencesAtRecovery && {
-        differencesAtRecovery: differencesAtRecovery.differences,
+        differencesAtRecovery: differencesAtRecovery.items.size,
         ...(backlogConvergedAt !== undefined && {
           backlogConvergenceMs: backlogConvergedAt - recoverAt,
-          awsEquivalentBacklogConvergenceMs: aws(backlogConvergedAt - recoverAt)!,
         }),
       }),
       converged: convergedAt !== undefined,
@@ -418,6 +420,51 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     invariants: { passed: violations.length === 0, violations },
   };
   return report;
+}
+
+/** Follows a replication backlog until it has drained. */
+interface BacklogTracker {
+  /** Stops following; resolves to when the backlog drained, if it did. */
+  stop(): Promise<number | undefined>;
+}
+
+/** Polls every region until no item of `backlog` is outstanding (or until stopped). */
+function trackBacklog(
+  target: DrillTarget,
+  backlog: ReplicationBacklog | undefined,
+): BacklogTracker | undefined {
+  if (!backlog) return undefined;
+  if (backlog.items.size === 0) {
+    const at = Date.now();
+    return { stop: async () => at };
+  }
+  let stopping = false;
+  let drainedAt: number | undefined;
+  const check = async () => {
+    try {
+      const snapshots = await Promise.all(target.regions.map((r) => snapshotOf(target, r)));
+      const out = outstandingBacklog(backlog, snapshots);
+      if (out.length === 0) {
+        drainedAt = Math.min(...snapshots.map((s) => s.takenAt));
+      }
+    } catch {
+      // A region still starting up: the next round will tell.
+    }
+  };
+  const loop = (async () => {
+    while (!stopping && drainedAt === undefined) {
+      await check();
+      if (drainedAt === undefined) await sleep(250);
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      await loop;
+      if (drainedAt === undefined) await check();
+      return drainedAt;
+    },
+  };
 }
 
 /** The orders the API acknowledged (201 created or 200 replayed, with an order id). */

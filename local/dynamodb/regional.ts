@@ -55,6 +55,22 @@ export interface RegionalDynamoStats {
   readonly replicatedApplied: number;
   readonly replicatedStale: number;
   readonly ttlDeleted: number;
+  /**
+   * Write request units of the local writes, as on-demand DynamoDB would bill them: per item written,
+   * ceil(item size / 1 KB) (at least 1; a delete counts 1), plus the same again for every GSI the new image
+   * is in. The size is DynamoDB's item size (names + values) of the image after the write.
+   */
+  readonly writeUnits: number;
+  /** Write units (same rule) of the peers' changes applied here: Global Tables' replicated writes (rWRU). */
+  readonly replicatedWriteUnits: number;
+  /** Successful client read requests: GetItem, Query and Scan count 1 each, BatchGetItem 1 per key asked. */
+  readonly reads: number;
+  /**
+   * Read request units of those reads: ceil(response bytes / 4 KB) (at least 1 per request, or per key of a
+   * BatchGetItem), halved for eventually consistent reads. The JSON answer is a little larger than DynamoDB's
+   * item size, so this errs high.
+   */
+  readonly readUnits: number;
   readonly tables: string[];
 }
 
@@ -81,6 +97,8 @@ const PASS_THROUGH = new Set<string>([
   'ListTagsOfResource',
   'UpdateTable',
 ]);
+/** The read operations counted in `stats().reads` / `readUnits`. */
+const READ_OPS = new Set<string>(['GetItem', 'BatchGetItem', 'Query', 'Scan']);
 const UNSUPPORTED: Readonly<Record<string, string>> = {
   TransactWriteItems: 'transactions',
   TransactGetItems: 'transactions',
@@ -122,7 +140,16 @@ export class RegionalDynamo {
   private readonly clock: { now(): number };
   private readonly log: (line: string) => void;
   private lastTs = 0;
-  private counters = { writes: 0, replicatedApplied: 0, replicatedStale: 0, ttlDeleted: 0 };
+  private counters = {
+    writes: 0,
+    replicatedApplied: 0,
+    replicatedStale: 0,
+    ttlDeleted: 0,
+    writeUnits: 0,
+    replicatedWriteUnits: 0,
+    reads: 0,
+    readUnits: 0,
+  };
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
   private closed = false;
@@ -281,6 +308,7 @@ export class RegionalDynamo {
         return this.listTables(res, await this.backend.forward('POST', body, req.headers));
       if (PASS_THROUGH.has(op)) {
         const answer = await this.backend.forward('POST', body, req.headers);
+        if (answer.status === 200 && READ_OPS.has(op)) this.countRead(op, input, answer.body.length);
         if (op === 'DeleteTable' && answer.status === 200 && typeof input.TableName === 'string') {
           await this.tableDeleted(input.TableName);
         }
@@ -427,6 +455,7 @@ export class RegionalDynamo {
         origin: this.region,
       };
       this.counters.writes++;
+      this.counters.writeUnits += this.writeUnitsOf(t.table, image);
       for (const listener of this.listeners) {
         try {
           listener(change);
@@ -482,10 +511,53 @@ export class RegionalDynamo {
       else await this.backend.call('DeleteItem', { TableName: change.table, Key: k.key });
       await this.putVersion(lockKey, change.ts, change.origin);
       this.counters.replicatedApplied++;
+      this.counters.replicatedWriteUnits += this.writeUnitsOf(change.table, change.image);
       return 'applied';
     } finally {
       release();
     }
+  }
+
+  // ---- request units (benchmarks: `meridian bench` prices them) ----
+
+  /** Counts a successful read and its request units (see RegionalDynamoStats.readUnits). */
+  private countRead(op: string, input: Json, responseBytes: number): void {
+    const byBytes = Math.max(1, Math.ceil(responseBytes / 4096));
+    if (op !== 'BatchGetItem') {
+      this.counters.reads += 1;
+      this.counters.readUnits += input.ConsistentRead === true ? byBytes : byBytes / 2;
+      return;
+    }
+    const items = (
+      typeof input.RequestItems === 'object' && input.RequestItems !== null ? input.RequestItems : {}
+    ) as Record<string, { Keys?: unknown; ConsistentRead?: unknown }>;
+    let keys = 0;
+    let consistentKeys = 0;
+    for (const request of Object.values(items)) {
+      const n = Array.isArray(request?.Keys) ? request.Keys.length : 0;
+      keys += n;
+      if (request?.ConsistentRead === true) consistentKeys += n;
+    }
+    this.counters.reads += keys;
+    const units = Math.max(keys, byBytes);
+    // Split the units between consistent and eventually consistent keys in proportion.
+    const consistentShare = keys === 0 ? 0 : consistentKeys / keys;
+    this.counters.readUnits += units * consistentShare + (units * (1 - consistentShare)) / 2;
+  }
+
+  /** Write units of one item written to `table` (a delete: 1), its GSIs included. */
+  private writeUnitsOf(table: string, image: AttributeMap | undefined): number {
+    if (!image) return 1;
+    const units = Math.max(1, Math.ceil(itemSize(image) / 1024));
+    const model = this.opts.tables.find((t) => t.tableName === table);
+    let total = units;
+    for (const gsi of model?.globalSecondaryIndexes ?? []) {
+      const inIndex =
+        image[gsi.partitionKey.name] !== undefined &&
+        (gsi.sortKey === undefined || image[gsi.sortKey.name] !== undefined);
+      if (inIndex) total += gsi.projection === 'KEYS_ONLY' ? 1 : units;
+    }
+    return total;
   }
 
   // ---- TTL ----
@@ -751,6 +823,42 @@ export class RegionalDynamo {
     p.then(done, done);
     return p;
   }
+}
+
+/**
+ * DynamoDB's item size in bytes (the sum of attribute names and values, as the developer guide defines it;
+ * numbers approximated as 1 byte per two significant digits + 1).
+ */
+function itemSize(item: AttributeMap): number {
+  let size = 0;
+  for (const [name, value] of Object.entries(item))
+    size += Buffer.byteLength(name, 'utf8') + valueSize(value);
+  return size;
+}
+
+function valueSize(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 1;
+  const v = value as Record<string, unknown>;
+  const numberSize = (n: unknown): number =>
+    Math.ceil(String(n).replace(/^[-+]?0*|[.eE].*$/g, '').length / 2) + 1;
+  if (typeof v.S === 'string') return Buffer.byteLength(v.S, 'utf8');
+  if (v.N !== undefined) return numberSize(v.N);
+  if (typeof v.B === 'string') return Buffer.from(v.B, 'base64').length;
+  if (Array.isArray(v.SS)) return v.SS.reduce((n: number, x) => n + Buffer.byteLength(String(x), 'utf8'), 0);
+  if (Array.isArray(v.NS)) return v.NS.reduce((n: number, x) => n + numberSize(x), 0);
+  if (Array.isArray(v.BS))
+    return v.BS.reduce((n: number, x) => n + Buffer.from(String(x), 'base64').length, 0);
+  if (Array.isArray(v.L)) return 3 + v.L.reduce((n: number, x) => n + 1 + valueSize(x), 0);
+  if (typeof v.M === 'object' && v.M !== null) {
+    return (
+      3 +
+      Object.entries(v.M as Record<string, unknown>).reduce(
+        (n, [k, x]) => n + 1 + Buffer.byteLength(k, 'utf8') + valueSize(x),
+        0,
+      )
+    );
+  }
+  return 1; // BOOL, NULL
 }
 
 /** Validates a change received from a peer (it crossed a process boundary as JSON). */

@@ -66,8 +66,11 @@ const badRequest = (message: string): LinkReply => ({ status: 400, body: { error
 
 /**
  * The receiving end of peers' links: applies each source's entries in order through the channel
- * handlers, at most once per (source, outbox epoch, seq), thanks to a high-water mark persisted after
- * every applied entry (`<dir>/hwm-<from>.json`).
+ * handlers, once per (source, outbox epoch, seq), thanks to a high-water mark (`<dir>/hwm-<from>.json`)
+ * persisted after each batch and before a failure is reported. Persisting per batch rather than per entry
+ * keeps a backlog draining fast; the price is that a process killed in the middle of a batch applies that
+ * batch's applied prefix again on redelivery, which the channels tolerate (a replicated write is applied
+ * by last-writer-wins, so a repeat is stale; forwarded events are deduped by their consumers).
  */
 export class LinkReceiver {
   private readonly sources = new Map<string, SourceState>();
@@ -169,13 +172,13 @@ export class LinkReceiver {
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         this.log(`link ${from} → here: ${e.channel} entry ${e.seq} failed: ${message}`);
+        if (applied > 0) this.persist(from, s);
         return {
           status: 500,
           body: { error: 'HandlerFailed', message, seq: e.seq, appliedThrough: s.hwm },
         };
       }
       s.hwm = e.seq;
-      this.persist(from, s);
       applied++;
       s.applied++;
       const lag = Math.max(0, this.clock.now() - e.appendedAt);
@@ -184,6 +187,7 @@ export class LinkReceiver {
       else s.samples[s.next] = lag;
       s.next = (s.next + 1) % this.windowSize;
     }
+    if (applied > 0) this.persist(from, s);
     return { status: 200, body: { appliedThrough: s.hwm, applied, duplicates } };
   }
 

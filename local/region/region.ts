@@ -20,6 +20,7 @@ import {
   SqsQueues,
   sqsHttpServer,
   type MessageAttributeValue,
+  type SqsStats,
 } from '../sqs';
 import { LocalStepFunctions, stepFunctionsServer, type JsonValue } from '../stepfunctions';
 import { loopback, type LinkState, type RegionConfig } from './config';
@@ -43,6 +44,8 @@ export interface RegionStatus {
   readonly replication: { outgoing: unknown; incoming: unknown };
   readonly dynamodb: unknown;
   readonly queues: Record<string, unknown>;
+  /** Message and request counters of all the region's queues. */
+  readonly sqs: SqsStats;
   readonly executions: unknown;
   readonly lambda: unknown;
   readonly events: unknown;
@@ -371,6 +374,7 @@ export async function startRegion(config: RegionConfig, log: Log = () => {}): Pr
     replication: { outgoing: links.stats(), incoming: receiver.stats() },
     dynamodb: dynamo.stats(),
     queues: Object.fromEntries(model.queues.map((q) => [q.name, queues.counts(q.name)])),
+    sqs: queues.stats(),
     executions: stepFunctions.stats(),
     lambda: lambda.stats(),
     events: eventBridge.stats(),

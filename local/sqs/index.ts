@@ -14,6 +14,7 @@ export {
   type SendInput,
   type SendResult,
   type SqsQueuesOptions,
+  type SqsStats,
 } from './queues';
 export { sqsHttpServer, type SqsHttpServer } from './server';
 export {

@@ -109,6 +109,18 @@ export interface QueueCounts {
   delayed: number;
 }
 
+/** Message and request counters of all queues since the process started (not persisted). */
+export interface SqsStats {
+  /** Messages sent (SendMessage, and the region's own sends: Step Functions, EventBridge, destinations). */
+  readonly sent: number;
+  /** ReceiveMessage requests, empty ones included (a long poll counts once). */
+  readonly receiveRequests: number;
+  /** Messages handed out by those receives. */
+  readonly received: number;
+  /** Messages deleted. */
+  readonly deleted: number;
+}
+
 export interface SqsQueuesOptions {
   region?: string;
   clock?: Clock;
@@ -153,6 +165,7 @@ export class SqsQueues {
   private readonly timeScale: number;
   private readonly queues = new Map<string, StoredQueue>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly counters = { sent: 0, receiveRequests: 0, received: 0, deleted: 0 };
 
   constructor(options: SqsQueuesOptions = {}) {
     this.region = options.region ?? 'us-east-1';
@@ -250,6 +263,7 @@ export class SqsQueues {
       receiveCount: 0,
     };
     q.messages.push(message);
+    this.counters.sent += 1;
     this.persist();
     this.wake(name);
     return {
@@ -261,6 +275,13 @@ export class SqsQueues {
 
   /** Receives without waiting: up to `max` visible messages, moving over-received ones to the DLQ. */
   receiveNow(name: string, input: Omit<ReceiveInput, 'waitTimeSeconds' | 'signal'> = {}): ReceivedMessage[] {
+    this.queue(name);
+    this.counters.receiveRequests += 1;
+    return this.take(name, input);
+  }
+
+  /** Moves up to `max` visible messages in flight (the work of one receive, counted by its caller). */
+  private take(name: string, input: Omit<ReceiveInput, 'waitTimeSeconds' | 'signal'>): ReceivedMessage[] {
     const q = this.queue(name);
     const max = input.maxNumberOfMessages ?? 1;
     checkRange('MaxNumberOfMessages', max, 1, 10);
@@ -309,6 +330,7 @@ export class SqsQueues {
       });
     }
     if (changed) this.persist();
+    this.counters.received += out.length;
     return out;
   }
 
@@ -319,11 +341,12 @@ export class SqsQueues {
     checkRange('WaitTimeSeconds', wait, 0, 20);
     const first = this.receiveNow(name, input);
     if (first.length > 0 || wait === 0 || input.signal?.aborted) return first;
+    // The rest of a long poll belongs to the same request.
     const deadline = Date.now() + Math.min(wait * 1000, this.maxWaitMs);
     while (Date.now() < deadline && !input.signal?.aborted && this.queues.has(name)) {
       await this.waitForChange(name, Math.min(this.pollIntervalMs, deadline - Date.now()), input.signal);
       if (!this.queues.has(name)) break;
-      const got = this.receiveNow(name, input);
+      const got = this.take(name, input);
       if (got.length > 0) return got;
     }
     return [];
@@ -339,6 +362,7 @@ export class SqsQueues {
       );
     }
     q.messages.splice(idx, 1);
+    this.counters.deleted += 1;
     this.persist();
   }
 
@@ -388,6 +412,11 @@ export class SqsQueues {
       else counts.delayed += 1;
     }
     return counts;
+  }
+
+  /** Message and request counters since start (`meridian status`, `meridian bench`). */
+  stats(): SqsStats {
+    return { ...this.counters };
   }
 
   /** Ends every long poll now (used when the server closes). */

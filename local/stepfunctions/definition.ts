@@ -57,8 +57,16 @@ export function isWaitingTask(state: JsonObject): boolean {
 }
 
 /**
+ * The shortest a waiting Task's scaled timeout gets, seconds (or its own timeout when shorter): what it
+ * waits for — a webhook with its retries, a queue consumer — runs in real time, so a 5-minute callback
+ * divided by 20 would time out on work that is merely slow on a busy laptop.
+ */
+export const MIN_SCALED_WAIT_SECONDS = 60;
+
+/**
  * Divides the duration fields (Retry `IntervalSeconds`/`MaxDelaySeconds`, the `TimeoutSeconds`/
- * `HeartbeatSeconds` of waiting Tasks, Wait `Seconds`, the machine's `TimeoutSeconds`) by `scale`, in place.
+ * `HeartbeatSeconds` of waiting Tasks — never below {@link MIN_SCALED_WAIT_SECONDS} —, Wait `Seconds`, the
+ * machine's `TimeoutSeconds`) by `scale`, in place.
  */
 export function scaleDefinition(definition: JsonObject, scale: number): void {
   const div = (value: JsonValue | undefined): JsonValue | undefined =>
@@ -71,8 +79,10 @@ export function scaleDefinition(definition: JsonObject, scale: number): void {
   };
   const visitState = (state: JsonObject) => {
     for (const key of ['TimeoutSeconds', 'HeartbeatSeconds'] as const) {
-      if (state.Type === 'Task' && isWaitingTask(state) && typeof state[key] === 'number')
-        state[key] = div(state[key])!;
+      const value = state[key];
+      if (state.Type === 'Task' && isWaitingTask(state) && typeof value === 'number') {
+        state[key] = Math.max(value / scale, Math.min(value, MIN_SCALED_WAIT_SECONDS));
+      }
     }
     if (state.Type === 'Wait' && typeof state.Seconds === 'number') state.Seconds = div(state.Seconds)!;
     for (const retrier of (state.Retry as JsonObject[] | undefined) ?? []) {

@@ -1,6 +1,6 @@
 import { canonicalItem } from './canonical';
 import { validateSnapshots } from './input';
-import { byRegion, indexTable, showKey, sorted } from './snapshot-index';
+import { byRegion, indexTable, showKey, sorted, timeOf } from './snapshot-index';
 import { TABLE_IDS, type RegionSnapshot, type ReplicaDiff, type TableId } from './types';
 
 /** How many differing keys the diff names as examples. */
@@ -43,4 +43,56 @@ export function diffReplicas(snapshots: readonly RegionSnapshot[], tables?: read
     samples: sorted(differingKeys).slice(0, MAX_SAMPLES),
     differingKeys: sorted(differingKeys),
   };
+}
+
+/** Items not yet the same in every region at one moment, each with the newest write any region had of it. */
+export interface ReplicationBacklog {
+  readonly regions: readonly string[];
+  /** `table pk/sk` → the item, and the newest `updatedAt` (epoch ms) among its copies (−Infinity: none has one). */
+  readonly items: ReadonlyMap<
+    string,
+    { readonly table: TableId; readonly key: string; readonly newest: number }
+  >;
+}
+
+/** The backlog replication has to deliver, from snapshots taken at one moment (e.g. a heal). */
+export function backlogOf(
+  snapshots: readonly RegionSnapshot[],
+  tables?: readonly TableId[],
+): ReplicationBacklog {
+  const diff = diffReplicas(snapshots, tables);
+  const wanted = new Set(diff.differingKeys);
+  const items = new Map<string, { table: TableId; key: string; newest: number }>();
+  for (const table of TABLE_IDS) {
+    for (const [key, copies] of indexTable(snapshots, table)) {
+      const shown = `${table} ${showKey(key)}`;
+      if (wanted.has(shown)) {
+        items.set(shown, { table, key, newest: Math.max(...copies.map((c) => timeOf(c.item.updatedAt))) });
+      }
+    }
+  }
+  return { regions: byRegion(snapshots).map((s) => s.region), items };
+}
+
+/**
+ * The backlog items some region has not caught up on yet: it lacks an item another region has, or holds a
+ * copy older than the newest write of the backlog's moment. Later writes do not keep an item outstanding,
+ * so this measures how long the backlog takes to drain while traffic goes on.
+ */
+export function outstandingBacklog(
+  backlog: ReplicationBacklog,
+  snapshots: readonly RegionSnapshot[],
+): string[] {
+  const outstanding: string[] = [];
+  const indexes = new Map(TABLE_IDS.map((t) => [t, indexTable(snapshots, t)]));
+  for (const [shown, { table, key, newest }] of backlog.items) {
+    const copies = indexes.get(table)?.get(key) ?? [];
+    const everywhere = copies.length === backlog.regions.length;
+    const nowhere = copies.length === 0;
+    const current = copies.every((c) => timeOf(c.item.updatedAt) >= newest);
+    const same = new Set(copies.map((c) => canonicalItem(c.item))).size <= 1;
+    if (nowhere || (everywhere && (same || (newest > Number.NEGATIVE_INFINITY && current)))) continue;
+    outstanding.push(shown);
+  }
+  return outstanding.sort();
 }

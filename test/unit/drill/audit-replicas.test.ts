@@ -1,6 +1,8 @@
 import {
   AuditInputError,
+  backlogOf,
   diffReplicas,
+  outstandingBacklog,
   type Item,
   type RegionSnapshot,
   type TableId,
@@ -225,5 +227,56 @@ describe('diffReplicas', () => {
     expect(() => diffReplicas([snapshot('r1', { orders: [order('o1'), order('o1')] })])).toThrow(
       'orders item ORDER#o1/ORDER appears twice in the r1 snapshot',
     );
+  });
+});
+
+describe('the replication backlog', () => {
+  const at = (item: Item, ms: number, extra: Record<string, unknown> = {}): Item => ({
+    ...item,
+    ...extra,
+    updatedAt: new Date(T0 + ms).toISOString(),
+  });
+
+  it('lists what differs at the heal, and drains once every region has the newest write of each item', () => {
+    const heal = [
+      snapshot('r1', { orders: [at(order('o1'), 10, { status: 'SHIPPED' }), order('o2')] }),
+      snapshot('r2', { orders: [order('o1')] }),
+    ];
+
+    const backlog = backlogOf(heal);
+
+    expect([...backlog.items.keys()]).toEqual(['orders ORDER#o1/ORDER', 'orders ORDER#o2/ORDER']);
+    expect(
+      outstandingBacklog(backlog, [
+        snapshot('r1', { orders: [at(order('o1'), 10, { status: 'SHIPPED' }), order('o2')] }),
+        snapshot('r2', { orders: [at(order('o1'), 10, { status: 'SHIPPED' })] }),
+      ]),
+    ).toEqual(['orders ORDER#o2/ORDER']);
+  });
+
+  it('does not hold an item outstanding for writes made after the heal', () => {
+    const backlog = backlogOf([
+      snapshot('r1', { orders: [at(order('o1'), 10, { status: 'SHIPPED' })] }),
+      snapshot('r2', { orders: [order('o1')] }),
+    ]);
+
+    // r1 moved on (FULFILLED at +20) and r2 has caught up to the heal's newest write or beyond.
+    const later = [
+      snapshot('r1', { orders: [at(order('o1'), 20, { status: 'FULFILLED' })] }),
+      snapshot('r2', { orders: [at(order('o1'), 10, { status: 'SHIPPED' })] }),
+    ];
+
+    expect(outstandingBacklog(backlog, later)).toEqual([]);
+  });
+
+  it('counts an item deleted in one region as drained only once it is gone everywhere', () => {
+    const backlog = backlogOf([snapshot('r1', { orders: [order('o1')] }), snapshot('r2', { orders: [] })]);
+
+    expect(
+      outstandingBacklog(backlog, [snapshot('r1', { orders: [order('o1')] }), snapshot('r2', {})]),
+    ).toEqual(['orders ORDER#o1/ORDER']);
+    expect(
+      outstandingBacklog(backlog, [snapshot('r1', { orders: [] }), snapshot('r2', { orders: [] })]),
+    ).toEqual([]);
   });
 });

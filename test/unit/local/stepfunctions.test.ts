@@ -566,6 +566,12 @@ describe('scaleDefinition', () => {
           Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
           TimeoutSeconds: 300,
           HeartbeatSeconds: 60,
+          Next: 'Ship',
+        },
+        Ship: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken',
+          TimeoutSeconds: 86_400,
           Next: 'Pause',
         },
         Pause: { Type: 'Wait', Seconds: 40, End: true },
@@ -580,8 +586,10 @@ describe('scaleDefinition', () => {
     expect(states.Invoke!.Retry).toEqual([
       { ErrorEquals: ['States.ALL'], IntervalSeconds: 0.1, MaxDelaySeconds: 1 },
     ]);
-    expect(states.Callback!.TimeoutSeconds).toBe(15);
-    expect(states.Callback!.HeartbeatSeconds).toBe(3);
+    // Callbacks wait on real work: scaled, but never below a minute (or their own timeout).
+    expect(states.Callback!.TimeoutSeconds).toBe(60);
+    expect(states.Callback!.HeartbeatSeconds).toBe(60);
+    expect(states.Ship!.TimeoutSeconds).toBe(4320);
     expect(states.Pause!.Seconds).toBe(2);
   });
 });
