@@ -315,9 +315,17 @@ async function drill(args: string[]): Promise<void> {
     if (err instanceof DrillTargetError) throw new UsageError(err.message);
     throw err;
   }
+  // Ctrl-C mends the fault before leaving (an inverted health check must not stay inverted); twice: now.
+  const interrupt = new AbortController();
+  process.once('SIGINT', () => {
+    say('interrupted: mending the fault and stopping the load (Ctrl-C again to leave at once)');
+    interrupt.abort();
+    process.once('SIGINT', () => process.exit(130));
+  });
   try {
     const report = await runDrill({
       target: target.target,
+      signal: interrupt.signal,
       scenario: scenario as ScenarioName,
       ...(values.region && { region: values.region }),
       ...(values.peer && { peer: values.peer }),

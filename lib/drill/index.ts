@@ -10,7 +10,7 @@ export {
   type SubmissionRecord,
 } from './load';
 export { formatDrillReport, type DrillReport, type StrandedOrder } from './report';
-export { runDrill, type DrillOptions } from './run-drill';
+export { DrillInterruptedError, runDrill, type DrillOptions } from './run-drill';
 export { SCENARIOS, SCENARIO_DEFINITIONS, type ScenarioName } from './scenarios';
 export * from './target';
 export * from './timeline';

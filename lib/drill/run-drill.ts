@@ -45,11 +45,34 @@ export interface DrillOptions {
   readonly settleTimeoutSeconds?: number;
   /** Units per region of the ample SKU and of the scarce SKU (sold out on purpose). @default 100000 / 3 */
   readonly stock?: { readonly ample?: number; readonly scarce?: number };
+  /** Aborts the drill: the fault is mended, the load stopped, and DrillInterruptedError thrown. */
+  readonly signal?: AbortSignal;
   readonly log?: (line: string) => void;
 }
 
 const TERMINAL = new Set(['FULFILLED', 'FAILED', 'CANCELLED']);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Thrown when the drill's signal aborts it; the fault has been mended by then. */
+export class DrillInterruptedError extends Error {
+  override readonly name = 'DrillInterruptedError';
+}
+
+/** A phase's wait, cut short by the signal. */
+function phase(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new DrillInterruptedError('drill interrupted'));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new DrillInterruptedError('drill interrupted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /** How long the retrying client keeps away from a region that failed, AWS ms: Route 53's 30 s + a 60 s TTL, and some. */
 const CLIENT_AVOID_MS = 120_000;
@@ -181,10 +204,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   let backlog: BacklogTracker | undefined;
   let recovered = false;
   try {
-    await sleep(scaled(warmupSeconds));
+    await phase(scaled(warmupSeconds), options.signal);
     faultAt = Date.now();
     mark(await scenario.inject(ctx));
-    await sleep(scaled(faultSeconds));
+    await phase(scaled(faultSeconds), options.signal);
 
     // What the other regions know of the faulted region's orders just before the recovery.
     const survivors = target.regions.filter((r) => r !== region);
@@ -215,7 +238,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       differencesAtRecovery = backlogOf(await Promise.all(target.regions.map((r) => snapshotOf(target, r))));
     }
     backlog = trackBacklog(target, differencesAtRecovery);
-    await sleep(scaled(recoverySeconds));
+    await phase(scaled(recoverySeconds), options.signal);
   } finally {
     if (faultAt && !recovered) {
       // Never leave the target broken: a failed drill still mends what it broke.
