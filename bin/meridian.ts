@@ -58,6 +58,14 @@ function number(value: string | undefined, name: string): number | undefined {
   return n;
 }
 
+/** `--regions a, b` as a list, or undefined when not given. */
+function regionList(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+}
+
 async function up(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -83,12 +91,7 @@ async function up(args: string[]): Promise<void> {
     edgePort: number(values['edge-port'], 'edge-port') ?? 8080,
     basePort: number(values['base-port'], 'base-port') ?? 4100,
     reuseAssembly: values['reuse-assembly'],
-    ...(values.regions && {
-      regions: values.regions
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean),
-    }),
+    ...(values.regions && { regions: regionList(values.regions) }),
     log: say,
   });
   const control = await supervisorControl(runtime);
@@ -205,10 +208,7 @@ async function drillTarget(
   say: (line: string) => void,
 ): Promise<{ target: DrillTarget; done(): Promise<void> }> {
   const kind = (values.target as string | undefined) ?? 'local';
-  const regions = (values.regions as string | undefined)
-    ?.split(',')
-    .map((r) => r.trim())
-    .filter(Boolean);
+  const regions = regionList(values.regions as string | undefined);
   if (kind === 'aws') {
     const env = values.env as string | undefined;
     if (!env) throw new UsageError('--target aws needs --env <name> (dev, staging, prod)');
@@ -370,12 +370,7 @@ async function bench(args: string[]): Promise<void> {
     stateDir: dir,
     edgePort: 0,
     timeScale,
-    ...(values.regions && {
-      regions: values.regions
-        .split(',')
-        .map((r) => r.trim())
-        .filter(Boolean),
-    }),
+    ...(values.regions && { regions: regionList(values.regions) }),
     log: say,
   });
   try {

@@ -97,6 +97,7 @@ export function startLoad(options: LoadOptions): Load {
     const idempotencyKey = `${options.runId}-${n}`;
     const declined = options.declineEvery > 0 && n % options.declineEvery === options.declineEvery - 1;
     const startedAt = Date.now();
+    const record = { seq: n, idempotencyKey, location, sku, quantity, startedAt };
     try {
       const res = await client.createOrder<{ orderId?: string }>(
         {
@@ -108,12 +109,7 @@ export function startLoad(options: LoadOptions): Load {
         { idempotencyKey },
       );
       submissions.push({
-        seq: n,
-        idempotencyKey,
-        location,
-        sku,
-        quantity,
-        startedAt,
+        ...record,
         endedAt: Date.now(),
         status: res.status,
         ...(typeof res.body?.orderId === 'string' && { orderId: res.body.orderId }),
@@ -122,12 +118,7 @@ export function startLoad(options: LoadOptions): Load {
       });
     } catch (err) {
       submissions.push({
-        seq: n,
-        idempotencyKey,
-        location,
-        sku,
-        quantity,
-        startedAt,
+        ...record,
         endedAt: Date.now(),
         attempts: err instanceof MeridianUnavailableError ? err.attempts : [],
         error: err instanceof Error ? err.message : String(err),

@@ -29,7 +29,7 @@ export function formatBenchReport(report: BenchReport): string {
     table(
       `Meridian bench — ${report.startedAt}, regions ${report.regions.join(', ')}, time scale ${report.timeScale}`,
       [
-        ['concurrency', `${report.concurrency} submissions in flight`],
+        ['concurrency', `${report.concurrency} orders in flight end to end`],
         [
           'orders',
           `${o.requested} sent, ${o.acknowledged} acknowledged, ${o.fulfilled} fulfilled, ${o.failed} failed, ${o.unfinished} unfinished`,

@@ -1,11 +1,13 @@
 /**
- * `meridian bench`: a fixed-concurrency order load through the local runtime's edge, with every figure of
+ * `meridian bench`: a fixed-concurrency order load through the local runtime's edge (a closed loop: each
+ * client waits for its order's saga to finish before placing the next), with every figure of
  * issue 5 item 5 measured in the same run — throughput, acknowledgement and fulfilment latency percentiles,
  * per-order resource counts (background subtracted), the raw dynalite write ceiling, and the cost per
  * million orders at AWS list prices.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import {
+  DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   ListStateMachinesCommand,
@@ -42,7 +44,10 @@ import { PRICES, type PriceTable } from './prices';
 export interface BenchOptions {
   /** A started runtime (from startRuntime). */
   readonly runtime: Runtime;
-  /** Order submissions in flight. @default 8 */
+  /**
+   * Orders in flight end to end: each of this many clients places an order, waits until its saga has
+   * finished, then places the next (a closed loop, so the figures describe a system that keeps up). @default 8
+   */
   readonly concurrency?: number;
   /** Orders submitted in total. @default 200 */
   readonly orders?: number;
@@ -142,6 +147,8 @@ const CLOSING_EVENTS = new Set([
   'ExecutionAborted',
 ]);
 const POLL_MS = 250;
+/** How often a closed-loop client asks whether its order's saga has finished. */
+const EXECUTION_POLL_MS = 100;
 
 interface Submission {
   readonly index: number;
@@ -320,8 +327,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const idleEnd = await snapshot();
     const idle = windowOf(idleStart, idleEnd);
 
-    // The load: `concurrency` submissions in flight through the edge, client locations alternating.
-    log(`load: ${orderCount} orders, ${concurrency} in flight, through ${runtime.edge.endpoint}`);
+    // The load: `concurrency` orders in flight end to end through the edge, client locations alternating.
+    log(`load: ${orderCount} orders, ${concurrency} in flight end to end, through ${runtime.edge.endpoint}`);
     const loadStart = await snapshot();
     const submissions: Submission[] = [];
     let nextIndex = 0;
@@ -362,6 +369,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           s.orderId = body.orderId;
           const header = res.headers.get('x-meridian-region');
           s.homeRegion = typeof body.homeRegion === 'string' ? body.homeRegion : (header ?? undefined);
+          // The saga is watched through Step Functions, which touches none of the counted resources.
+          if (s.homeRegion && sfn[s.homeRegion]) {
+            await waitForExecution(sfn[s.homeRegion]!, sagaArn[s.homeRegion]!, s.orderId, settleTimeoutMs);
+          }
         } catch {
           s.ackMs = performance.now() - t0;
           s.error = 'network';
@@ -557,6 +568,27 @@ async function executionHistory(client: SFNClient, sagaArn: string, name: string
     nextToken = out.nextToken;
   } while (nextToken);
   return events;
+}
+
+/** Waits until one order's execution has stopped (or the timeout passes). */
+async function waitForExecution(
+  client: SFNClient,
+  sagaArn: string,
+  orderId: string,
+  timeoutMs: number,
+): Promise<void> {
+  const executionArn = `${sagaArn.replace(':stateMachine:', ':execution:')}:${orderId}`;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const out = await client.send(new DescribeExecutionCommand({ executionArn }));
+      if (out.status !== 'RUNNING') return;
+    } catch (err) {
+      // Started asynchronously by the API: it may not exist for a moment.
+      if ((err as { name?: string }).name !== 'ExecutionDoesNotExist') throw err;
+    }
+    await sleep(EXECUTION_POLL_MS);
+  }
 }
 
 /** Waits until none of the acknowledged orders' executions is RUNNING; returns those still running. */

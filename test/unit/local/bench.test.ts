@@ -415,7 +415,7 @@ describe('formatBenchReport', () => {
     const text = formatBenchReport(report);
     for (const expected of [
       'time scale 1',
-      '8 submissions in flight',
+      '8 orders in flight end to end',
       '10 acknowledged, 9 fulfilled, 1 failed',
       '5 orders/s',
       '2.25 orders/s',
