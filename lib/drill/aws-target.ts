@@ -103,7 +103,6 @@ export async function awsTarget(options: AwsTargetOptions): Promise<DrillTarget>
     startHealthWatch: () => poller.start(),
     regionUp: async () => true,
     scan: (region, table) => observer.scan(region, table),
-    hasOrder: (region, orderId) => observer.hasOrder(region, orderId),
     execution: (region, orderId) => observer.execution(region, orderId),
     async close() {
       poller.stop();

@@ -14,4 +14,3 @@ export { DrillInterruptedError, runDrill, type DrillOptions } from './run-drill'
 export { SCENARIOS, SCENARIO_DEFINITIONS, type ScenarioName } from './scenarios';
 export * from './target';
 export * from './timeline';
-export * from './visibility';

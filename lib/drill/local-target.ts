@@ -154,7 +154,6 @@ export function localTarget(
     startHealthWatch: () => {},
     regionUp: (r) => handle.running(r),
     scan: (region, table) => observer.scan(region, table),
-    hasOrder: (region, orderId) => observer.hasOrder(region, orderId),
     execution: (region, orderId) => observer.execution(region, orderId),
     close: async () => observer.destroy(),
   };

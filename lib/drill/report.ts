@@ -1,7 +1,6 @@
 /** The drill report (`meridian drill --json` prints it as is) and its table form. */
 import type { AuditReport, ReplicaDiff } from './audit';
 import type { ScenarioName } from './scenarios';
-import type { VisibilitySummary } from './visibility';
 
 /** One of the faulted region's unfinished orders, and what became of it. */
 export interface StrandedOrder {
@@ -83,15 +82,6 @@ export interface DrillReport {
       readonly seconds: number;
       readonly orderIds: readonly string[];
     };
-  };
-  /**
-   * Cross-region visibility lag (real time): acknowledgement → the order is in another region's replica,
-   * for orders acknowledged before, during and after the fault.
-   */
-  readonly visibility: {
-    readonly beforeFault: VisibilitySummary;
-    readonly duringFault: VisibilitySummary;
-    readonly afterRecovery: VisibilitySummary;
   };
   readonly duplicateOrders: AuditReport['duplicateOrders'];
   readonly duplicateCharges: AuditReport['duplicateCharges'];
@@ -179,18 +169,6 @@ export function formatDrillReport(r: DrillReport): string {
     [
       'at risk during fault',
       `${r.rpo.atRiskDuringFault.count} orders only the faulted region held (${r.rpo.atRiskDuringFault.seconds.toFixed(1)} s of writes)`,
-    ],
-    [
-      'visibility lag (real)',
-      (['beforeFault', 'duringFault', 'afterRecovery'] as const)
-        .map((k) => {
-          const v = r.visibility[k];
-          const label = { beforeFault: 'before', duringFault: 'during', afterRecovery: 'after' }[k];
-          return v.p50Ms === undefined
-            ? `${label} —`
-            : `${label} p50 ${v.p50Ms} / p99 ${v.p99Ms} ms${v.notVisible ? ` (${v.notVisible} not visible)` : ''}`;
-        })
-        .join('; '),
     ],
     ['duplicate orders', String(r.duplicateOrders.count)],
     ['duplicate charges', String(r.duplicateCharges.count)],

@@ -19,7 +19,6 @@ import type { DrillReport, StrandedOrder } from './report';
 import { SCENARIO_DEFINITIONS, type FaultContext, type ScenarioName } from './scenarios';
 import type { DrillTarget } from './target';
 import { detectionOf, percentile, recoveryOf, type Outcome } from './timeline';
-import { startVisibilityProbe, summarizeVisibility } from './visibility';
 import { DrillTargetError } from './aws-target';
 
 /** Options of {@link runDrill}. Durations marked "AWS seconds" are divided by the target's time scale. */
@@ -195,17 +194,6 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   const probe = target.edgeUrl
     ? startProbe(target.edgeUrl, region, Math.max(100, 2000 / scale), 8000)
     : undefined;
-  // Cross-region visibility: the newest acknowledged order, read in every other replica until it shows.
-  const visibility = startVisibilityProbe({
-    regions: target.regions,
-    hasOrder: (r, id) => target.hasOrder(r, id),
-    submissions: load.submissions,
-    // Light enough not to slow down what it measures: the reads share the regions' two cores.
-    maxOpen: 2,
-    intervalMs: 1000,
-    pollMs: 50,
-    timeoutMs: scaled(faultSeconds + recoverySeconds) + 60_000,
-  });
   mark(`load started: ${options.concurrency ?? 4} in flight at most, ${options.ratePerSecond ?? 5} orders/s`);
 
   let faultAt = 0;
@@ -298,11 +286,10 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       );
       break;
     }
-    await sleep(2000);
+    await sleep(1000);
   }
 
   const backlogConvergedAt = await backlog?.stop();
-  await visibility.stop();
   const audit = auditDrill({
     acknowledged,
     snapshots,
@@ -432,11 +419,6 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         orderIds: atRisk.map((a) => a.orderId).sort(),
       },
     },
-    visibility: {
-      beforeFault: summarizeVisibility(visibility.samples, started, faultAt),
-      duringFault: summarizeVisibility(visibility.samples, faultAt, recoverAt),
-      afterRecovery: summarizeVisibility(visibility.samples, recoverAt, loadStoppedAt + 1),
-    },
     duplicateOrders: audit.duplicateOrders,
     duplicateCharges: audit.duplicateCharges,
     unrefundedCharges: audit.unrefundedCharges,
@@ -495,9 +477,7 @@ function trackBacklog(
   const loop = (async () => {
     while (!stopping && drainedAt === undefined) {
       await check();
-      // Every round scans every table of every region: often enough to time the drain, rarely enough not
-      // to be what slows it down.
-      if (drainedAt === undefined) await sleep(1000);
+      if (drainedAt === undefined) await sleep(250);
     }
   })();
   return {

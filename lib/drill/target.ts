@@ -13,7 +13,7 @@ import {
   type HealthCheck,
 } from '@aws-sdk/client-route-53';
 import { DescribeExecutionCommand, SFNClient, paginateListStateMachines } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Item, TableId } from './audit';
 
 /** Faults a target can inject; a scenario needs some of them. */
@@ -66,8 +66,6 @@ export interface DrillTarget {
   regionUp(region: string): Promise<boolean>;
   /** Every item of a table in a region's replica (a full Scan). */
   scan(region: string, table: TableId): Promise<Item[]>;
-  /** Whether an order's item is in a region's replica (an eventually consistent GetItem). */
-  hasOrder(region: string, orderId: string): Promise<boolean>;
   /** The saga execution of an order in a region (execution name = order id), if any. */
   execution(region: string, orderId: string): Promise<ExecutionInfo | undefined>;
   close(): Promise<void>;
@@ -178,18 +176,6 @@ export class SdkObserver {
     );
     for await (const page of pages) items.push(...((page.Items ?? []) as Item[]));
     return items;
-  }
-
-  /** Whether the order's item is in the region's replica (eventually consistent GetItem). */
-  async hasOrder(region: string, orderId: string): Promise<boolean> {
-    const out = await this.client(this.documents, region).send(
-      new GetCommand({
-        TableName: this.options.tableName('orders'),
-        Key: { pk: `ORDER#${orderId}`, sk: 'ORDER' },
-        ProjectionExpression: 'pk',
-      }),
-    );
-    return out.Item !== undefined;
   }
 
   /** The order's saga execution in a region, or undefined when there is none. */

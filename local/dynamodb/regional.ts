@@ -137,11 +137,6 @@ export class RegionalDynamo {
   private readonly schemas = new Map<string, KeySchema>();
   private readonly ttl = new Map<string, string>();
   private readonly inflight = new Set<Promise<unknown>>();
-  /**
-   * Item versions already read or written. This process is the only writer of its version table, so the
-   * cache stays exact and saves a read per replicated write.
-   */
-  private readonly versions = new Map<string, { ts: number; origin: string }>();
   private readonly clock: { now(): number };
   private readonly log: (line: string) => void;
   private lastTs = 0;
@@ -716,17 +711,13 @@ export class RegionalDynamo {
   }
 
   private async getVersion(lockKey: string): Promise<{ ts: number; origin: string } | undefined> {
-    const cached = this.versions.get(lockKey);
-    if (cached) return cached;
     const out = await this.backend.call<{ Item?: { ts?: { N?: string }; o?: { S?: string } } }>('GetItem', {
       TableName: REPLICATION_TABLE,
       Key: { k: { S: lockKey } },
       ConsistentRead: true,
     });
     if (!out.Item) return undefined;
-    const version = { ts: Number(out.Item.ts?.N ?? 0), origin: out.Item.o?.S ?? '' };
-    this.versions.set(lockKey, version);
-    return version;
+    return { ts: Number(out.Item.ts?.N ?? 0), origin: out.Item.o?.S ?? '' };
   }
 
   private async putVersion(lockKey: string, ts: number, origin: string): Promise<void> {
@@ -734,7 +725,6 @@ export class RegionalDynamo {
       TableName: REPLICATION_TABLE,
       Item: { k: { S: lockKey }, ts: { N: String(ts) }, o: { S: origin } },
     });
-    this.versions.set(lockKey, { ts, origin });
   }
 
   private async scanPages(input: Json): Promise<AttributeMap[]> {

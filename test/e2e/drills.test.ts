@@ -78,10 +78,6 @@ describe('failover drills on the local runtime', () => {
       `link ${report.faultedRegion} ↔ ${report.peer}: lag 100 → 1500 ms`,
     );
     expect(runtime().runtime.links()[report.faultedRegion]![report.peer!]!.lagMs).toBe(100);
-    // An order written during the fault reaches the other region no sooner than the lag after its write,
-    // which comes a little before the acknowledgement: half the lag is a safe floor.
-    expect(report.visibility.duringFault.samples).toBeGreaterThan(0);
-    expect(report.visibility.duringFault.p50Ms).toBeGreaterThanOrEqual(750);
   });
 
   it('health-check-inversion through the AWS target: Route 53 UpdateHealthCheck moves the traffic away', async () => {

@@ -1,11 +1,5 @@
 import type { HealthCheck } from '@aws-sdk/client-route-53';
-import {
-  detectionOf,
-  percentile,
-  recoveryOf,
-  regionOfHealthCheck,
-  summarizeVisibility,
-} from '../../../lib/drill';
+import { detectionOf, percentile, recoveryOf, regionOfHealthCheck } from '../../../lib/drill';
 
 const ok = (at: number) => ({ at, ok: true });
 const fail = (at: number) => ({ at, ok: false });
@@ -132,28 +126,5 @@ describe('regionOfHealthCheck', () => {
       ),
     ).toBeUndefined();
     expect(regionOfHealthCheck(check({ FullyQualifiedDomainName: 'example.com' }), regions)).toBeUndefined();
-  });
-});
-
-describe('summarizeVisibility', () => {
-  const sample = (ackAt: number, lag?: number) => ({
-    orderId: `o${ackAt}`,
-    from: 'a',
-    to: 'b',
-    ackAt,
-    ...(lag !== undefined && { visibleAt: ackAt + lag }),
-  });
-
-  it('summarises the lag of the orders acknowledged in the window, and counts those never seen', () => {
-    const samples = [sample(5, 1), sample(10, 120), sample(20, 100), sample(30), sample(40, 3000)];
-
-    expect(summarizeVisibility(samples, 10, 40)).toEqual({
-      samples: 3,
-      notVisible: 1,
-      p50Ms: 100,
-      p99Ms: 120,
-      maxMs: 120,
-    });
-    expect(summarizeVisibility(samples, 100, 200)).toEqual({ samples: 0, notVisible: 0 });
   });
 });
