@@ -6,7 +6,7 @@
 import { DEFAULT_ENVIRONMENTS, resolveEnvironment } from '../config';
 import { tableName } from '../global-data/global-tables-stack';
 import { orderSagaName } from '../regional/saga';
-import type { RegionPorts } from '../../local/region/config';
+import { loopback, type RegionPorts } from '../../local/region/config';
 import type { Runtime } from '../../local/supervisor/runtime';
 import type { RuntimeFile } from '../../local/supervisor/control';
 import { SdkObserver, type DrillTarget, type HealthChange } from './target';
@@ -94,8 +94,6 @@ export function controlEndpointHandle(file: RuntimeFile): LocalRuntimeHandle {
     },
   };
 }
-
-const loopback = (port: number) => `http://127.0.0.1:${port}`;
 
 /** The local runtime behind `handle` as a drill target. */
 export function localTarget(

@@ -19,6 +19,7 @@ import type { DrillReport, StrandedOrder } from './report';
 import { SCENARIO_DEFINITIONS, type FaultContext, type ScenarioName } from './scenarios';
 import type { DrillTarget } from './target';
 import { detectionOf, percentile, recoveryOf, type Outcome } from './timeline';
+import { TERMINAL_STATUSES } from '../../services/shared/saga';
 import { DrillTargetError } from './aws-target';
 
 /** Options of {@link runDrill}. Durations marked "AWS seconds" are divided by the target's time scale. */
@@ -50,7 +51,7 @@ export interface DrillOptions {
   readonly log?: (line: string) => void;
 }
 
-const TERMINAL = new Set(['FULFILLED', 'FAILED', 'CANCELLED']);
+const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Thrown when the drill's signal aborts it; the fault has been mended by then. */
@@ -246,6 +247,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     }
     await load.stop();
     await probe?.stop();
+    // From here the settle loop scans every region; the tracker reads those scans instead of its own.
+    await backlog?.stopPolling();
   }
   const loadStoppedAt = Date.now();
   mark(`load stopped: ${load.submissions.length} submissions`);
@@ -262,6 +265,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       await Promise.all(target.regions.map(async (r) => ((await target.regionUp(r)) ? r : undefined)))
     ).filter((r): r is string => r !== undefined);
     snapshots = await Promise.all(up.map((r) => snapshotOf(target, r)));
+    backlog?.observe(snapshots);
     lastDiff = diffReplicas(snapshots);
     const byId = new Map<string, Item>();
     for (const s of snapshots) {
@@ -289,7 +293,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     await sleep(1000);
   }
 
-  const backlogConvergedAt = await backlog?.stop();
+  const backlogConvergedAt = backlog?.drainedAt();
   const audit = auditDrill({
     acknowledged,
     snapshots,
@@ -447,46 +451,44 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
 
 /** Follows a replication backlog until it has drained. */
 interface BacklogTracker {
-  /** Stops following; resolves to when the backlog drained, if it did. */
-  stop(): Promise<number | undefined>;
+  /** Judges a round of snapshots scanned by someone else (the settle loop), so no region is scanned twice. */
+  observe(snapshots: readonly RegionSnapshot[]): void;
+  /** Ends the tracker's own polling; observe() goes on counting. */
+  stopPolling(): Promise<void>;
+  /** When the backlog had drained (the earliest scan of the round that found nothing outstanding). */
+  drainedAt(): number | undefined;
 }
 
-/** Polls every region until no item of `backlog` is outstanding (or until stopped). */
+/** Polls every region until no item of `backlog` is outstanding, or until its polling is stopped. */
 function trackBacklog(
   target: DrillTarget,
   backlog: ReplicationBacklog | undefined,
 ): BacklogTracker | undefined {
   if (!backlog) return undefined;
-  if (backlog.items.size === 0) {
-    const at = Date.now();
-    return { stop: async () => at };
-  }
-  let stopping = false;
-  let drainedAt: number | undefined;
-  const check = async () => {
-    try {
-      const snapshots = await Promise.all(target.regions.map((r) => snapshotOf(target, r)));
-      const out = outstandingBacklog(backlog, snapshots);
-      if (out.length === 0) {
-        drainedAt = Math.min(...snapshots.map((s) => s.takenAt));
-      }
-    } catch {
-      // A region still starting up: the next round will tell.
+  let drainedAt: number | undefined = backlog.items.size === 0 ? Date.now() : undefined;
+  const observe = (snapshots: readonly RegionSnapshot[]) => {
+    if (drainedAt === undefined && outstandingBacklog(backlog, snapshots).length === 0) {
+      drainedAt = Math.min(...snapshots.map((s) => s.takenAt));
     }
   };
+  let polling = true;
   const loop = (async () => {
-    while (!stopping && drainedAt === undefined) {
-      await check();
+    while (polling && drainedAt === undefined) {
+      try {
+        observe(await Promise.all(target.regions.map((r) => snapshotOf(target, r))));
+      } catch {
+        // A region still starting up: the next round will tell.
+      }
       if (drainedAt === undefined) await sleep(250);
     }
   })();
   return {
-    async stop() {
-      stopping = true;
+    observe,
+    async stopPolling() {
+      polling = false;
       await loop;
-      if (drainedAt === undefined) await check();
-      return drainedAt;
     },
+    drainedAt: () => drainedAt,
   };
 }
 

@@ -1,4 +1,5 @@
 /** Pure arithmetic over a drill's timeline: client-visible recovery (RTO) and health-check detection. */
+import { percentile as nearestRank } from '../../local/bench/metrics';
 import type { HealthChange } from './target';
 
 /** Something a client saw at a moment: an attempt, a probe. */
@@ -65,10 +66,11 @@ export function detectionOf(changes: readonly HealthChange[], region: string, fr
   return { unhealthyAt: down.at, detectionMs: down.at - from, ...(up && { healthyAgainAt: up.at }) };
 }
 
-/** Nearest-rank percentile of a list of numbers (p in 0..100); undefined for an empty list. */
+/** Nearest-rank percentile of a list of numbers (p in 0..100]; undefined for an empty list. */
 export function percentile(values: readonly number[], p: number): number | undefined {
   if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-  return sorted[Math.min(rank, sorted.length) - 1];
+  return nearestRank(
+    [...values].sort((a, b) => a - b),
+    p,
+  );
 }
