@@ -26,7 +26,10 @@ const USAGE = `usage: meridian <command> [options]
 
 commands:
   up [--regions a,b] [--fresh] [--time-scale N] [--edge-port 8080] [--base-port 4100] [--state-dir .meridian]
-                                   run every region and the edge (npm start); Ctrl-C stops it
+     [--takeover-grace <seconds>]
+                                   run every region and the edge (npm start); Ctrl-C stops it.
+                                   --takeover-grace: AWS seconds a region must be unhealthy before another
+                                   takes over its stranded orders (default: the environment's, 25 min)
   region kill <region>             SIGKILL a region's process (state on disk stays)
   region restore <region>          start a killed region again on the same ports and state
   link partition <a> <b>           hold replication and forwarded events between two regions
@@ -36,10 +39,11 @@ commands:
   drill <scenario> [--json]        region-outage | health-check-inversion | replication-partition | latency
         [--target local|aws] [--env dev] [--regions a,b] [--edge-url URL] [--region r] [--peer p]
         [--concurrency 4] [--rate 5] [--warmup 30] [--fault 180] [--recovery 60] (AWS seconds)
-        [--latency-ms 2000] [--settle-timeout 180] [--time-scale 20]
+        [--latency-ms 2000] [--settle-timeout 180] [--time-scale 20] [--takeover-grace <seconds>]
                                    run a failover drill under load and audit it; exit 1 if an invariant
                                    broke. Local: uses the running \`meridian up\`, or starts its own
-                                   (fresh state, --time-scale, default 20) when none runs
+                                   (fresh state, --time-scale, default 20, and --takeover-grace in AWS
+                                   seconds, local only) when none runs
   bench [--json] [--concurrency 8] [--orders 200] [--ceiling-seconds 5] [--idle-seconds N]
         [--regions a,b] [--time-scale 1]
                                    start a fresh local runtime, measure orders/s, latencies, per-order
@@ -55,6 +59,21 @@ function number(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number >= 0, got "${value}"`);
+  return n;
+}
+
+/** The longest grace lib/config allows (1440 minutes), in seconds. */
+const MAX_TAKEOVER_GRACE_SECONDS = 86_400;
+
+/** `--takeover-grace` as whole AWS seconds (1–86400), or undefined when not given. */
+function takeoverGrace(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_TAKEOVER_GRACE_SECONDS) {
+    throw new UsageError(
+      `--takeover-grace must be a positive whole number of seconds (1–${MAX_TAKEOVER_GRACE_SECONDS}), got "${value}"`,
+    );
+  }
   return n;
 }
 
@@ -77,11 +96,13 @@ async function up(args: string[]): Promise<void> {
       'base-port': { type: 'string' },
       'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
       'reuse-assembly': { type: 'boolean', default: false },
+      'takeover-grace': { type: 'string' },
     },
   });
   const started = Date.now();
   const timeScale = number(values['time-scale'], 'time-scale') ?? 1;
   if (timeScale <= 0) throw new UsageError('--time-scale must be > 0');
+  const takeoverGraceSeconds = takeoverGrace(values['takeover-grace']);
   const stateDir = path.resolve(values['state-dir']);
   const say = (line: string) => console.log(`[meridian] ${line}`);
   const runtime = await startRuntime({
@@ -92,6 +113,7 @@ async function up(args: string[]): Promise<void> {
     basePort: number(values['base-port'], 'base-port') ?? 4100,
     reuseAssembly: values['reuse-assembly'],
     ...(values.regions && { regions: regionList(values.regions) }),
+    ...(takeoverGraceSeconds !== undefined && { takeoverGraceSeconds }),
     log: say,
   });
   const control = await supervisorControl(runtime);
@@ -209,7 +231,13 @@ async function drillTarget(
 ): Promise<{ target: DrillTarget; done(): Promise<void> }> {
   const kind = (values.target as string | undefined) ?? 'local';
   const regions = regionList(values.regions as string | undefined);
+  const takeoverGraceSeconds = takeoverGrace(values['takeover-grace'] as string | undefined);
   if (kind === 'aws') {
+    if (takeoverGraceSeconds !== undefined) {
+      throw new UsageError(
+        "--takeover-grace is for the local runtime only: in AWS the grace is the environment's takeoverGraceMinutes (lib/config), set when it is deployed",
+      );
+    }
     const env = values.env as string | undefined;
     if (!env) throw new UsageError('--target aws needs --env <name> (dev, staging, prod)');
     const target = await awsTarget({
@@ -229,6 +257,12 @@ async function drillTarget(
       () => false,
     );
     if (alive) {
+      if (takeoverGraceSeconds !== undefined) {
+        throw new UsageError(
+          '--takeover-grace cannot change the running `meridian up`: its grace is fixed when it starts. ' +
+            'Restart it with `meridian up --takeover-grace <seconds>`, or stop it and let the drill start its own runtime',
+        );
+      }
       if (values['time-scale'] !== undefined)
         say(`--time-scale ignored: the running \`meridian up\` runs at ${running.timeScale}`);
       say(
@@ -242,13 +276,15 @@ async function drillTarget(
   if (timeScale <= 0) throw new UsageError('--time-scale must be > 0');
   const dir = mkdtempSync(path.join(tmpdir(), 'meridian-drill-'));
   say(
-    `no running \`meridian up\`: starting a local runtime of its own (time scale ${timeScale}, state ${dir})`,
+    `no running \`meridian up\`: starting a local runtime of its own (time scale ${timeScale}, ` +
+      `${takeoverGraceSeconds === undefined ? 'default takeover grace' : `takeover grace ${takeoverGraceSeconds} s`}, state ${dir})`,
   );
   const runtime = await startRuntime({
     stateDir: dir,
     edgePort: 0,
     timeScale,
     ...(regions && { regions }),
+    ...(takeoverGraceSeconds !== undefined && { takeoverGraceSeconds }),
     log: say,
   });
   const target = localTarget(inProcessHandle(runtime), { log: say });
@@ -282,6 +318,7 @@ async function drill(args: string[]): Promise<void> {
       'latency-ms': { type: 'string' },
       'settle-timeout': { type: 'string' },
       'time-scale': { type: 'string' },
+      'takeover-grace': { type: 'string' },
       'state-dir': { type: 'string', default: DEFAULT_STATE_DIR },
     },
   });
@@ -441,7 +478,11 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/** Whether node:util parseArgs rejected the command line (an unknown option, a missing value). */
+const isParseArgsError = (err: unknown): boolean =>
+  err instanceof Error && String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS');
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   console.error(`meridian: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(err instanceof UsageError ? 2 : 1);
+  process.exit(err instanceof UsageError || isParseArgsError(err) ? 2 : 1);
 });

@@ -18,6 +18,12 @@ export const MRSC_REGION_SETS: Readonly<Record<string, readonly string[]>> = {
   AP: ['ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3'],
 };
 
+/**
+ * The default grace period before a surviving region takes over a lost region's stranded orders, in
+ * minutes: the reservation TTL (15) + the payment authorization timeout (5) + DNS failover, rounded up.
+ */
+export const DEFAULT_TAKEOVER_GRACE_MINUTES = 25;
+
 const region = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1');
 
 const canarySchema = z
@@ -109,6 +115,17 @@ export const environmentInputSchema = z
     opsEmail: z.email('must be an e-mail address').max(254).optional(),
     /** Verified SES sender of customer e-mail; without one, customers are notified through SNS only. */
     emailSender: z.email('must be an e-mail address').max(254).optional(),
+    /**
+     * How long a region's health check must have failed before a surviving region takes over its
+     * stranded orders (docs/decisions/007), in minutes. The default, 25, is the reservation TTL (15 min)
+     * plus the payment authorization timeout (5 min) plus DNS failover, rounded up; at most one day.
+     */
+    takeoverGraceMinutes: z
+      .number()
+      .int('must be a whole number of minutes')
+      .min(1, 'must be at least 1 (minute)')
+      .max(1440, 'must be at most 1440 (minutes: one day)')
+      .default(DEFAULT_TAKEOVER_GRACE_MINUTES),
   })
   .strict();
 
@@ -133,6 +150,11 @@ export interface MeridianEnvironment {
   readonly opsEmail?: string;
   /** Verified SES sender of customer e-mail, if any. */
   readonly emailSender?: string;
+  /**
+   * Minutes a region's health check must have failed before a surviving region takes over its stranded
+   * orders (docs/decisions/007); 1..1440, 25 by default.
+   */
+  readonly takeoverGraceMinutes: number;
   /** Data is protected (deletion protection, RETAIN) everywhere but dev and local. */
   readonly protectData: boolean;
   /** Resource name prefix, e.g. `meridian-prod`. */
@@ -210,6 +232,7 @@ export function resolveEnvironment(input: unknown): MeridianEnvironment {
     ...(e.witnessRegion && { witnessRegion: e.witnessRegion }),
     ...(e.emailSender && { emailSender: e.emailSender }),
     ...(e.opsEmail && { opsEmail: e.opsEmail }),
+    takeoverGraceMinutes: e.takeoverGraceMinutes,
     protectData: e.name === 'staging' || e.name === 'prod',
     prefix: `meridian-${e.name}`,
   });

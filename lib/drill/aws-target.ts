@@ -96,6 +96,8 @@ export async function awsTarget(options: AwsTargetOptions): Promise<DrillTarget>
     env: env.name,
     regions: env.regions,
     timeScale: options.timeScale ?? 1,
+    // As lib/config has it: what the environment was deployed with, unless it was deployed from other config.
+    takeoverGraceSeconds: env.takeoverGraceMinutes * 60,
     ...(edgeUrl && { edgeUrl }),
     apiUrls: Object.fromEntries(env.regions.map((r) => [r, checks.get(r)!.apiBaseUrl])),
     faults: { setHealthCheckInverted: (r, inverted) => observer.setInverted(r, inverted) },

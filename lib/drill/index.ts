@@ -9,7 +9,14 @@ export {
   type ProbeRecord,
   type SubmissionRecord,
 } from './load';
-export { formatDrillReport, type DrillReport, type StrandedOrder } from './report';
+export {
+  formatDrillReport,
+  takeoverReport,
+  type DrillReport,
+  type StrandedOrder,
+  type TakeoverReport,
+  type TakeoverReportOrder,
+} from './report';
 export { DrillInterruptedError, runDrill, type DrillOptions } from './run-drill';
 export { SCENARIOS, SCENARIO_DEFINITIONS, type ScenarioName } from './scenarios';
 export * from './target';

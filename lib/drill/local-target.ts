@@ -16,6 +16,8 @@ export interface LocalRuntimeHandle {
   readonly regions: readonly string[];
   readonly edgeUrl: string;
   readonly timeScale: number;
+  /** The runtime's takeover grace override, AWS seconds; absent: the local environment's (lib/config). */
+  readonly takeoverGraceSeconds?: number;
   readonly endpoints: Readonly<Record<string, { apiBaseUrl: string; ports: RegionPorts }>>;
   kill(region: string): Promise<void>;
   restore(region: string): Promise<void>;
@@ -33,6 +35,7 @@ export function inProcessHandle(runtime: Runtime): LocalRuntimeHandle {
     regions: runtime.regions,
     edgeUrl: runtime.edge.endpoint,
     timeScale: runtime.edge.status().timeScale,
+    ...(runtime.takeoverGraceSeconds !== undefined && { takeoverGraceSeconds: runtime.takeoverGraceSeconds }),
     endpoints: runtime.endpoints,
     kill: (r) => runtime.kill(r),
     restore: (r) => runtime.restore(r),
@@ -79,6 +82,7 @@ export function controlEndpointHandle(file: RuntimeFile): LocalRuntimeHandle {
     regions: file.regions,
     edgeUrl: file.edgeUrl,
     timeScale: file.timeScale,
+    ...(file.takeoverGraceSeconds !== undefined && { takeoverGraceSeconds: file.takeoverGraceSeconds }),
     endpoints: file.endpoints,
     kill: async (r) => void (await control(`${c}/regions/${enc(r)}/kill`, 'POST')),
     restore: async (r) => void (await control(`${c}/regions/${enc(r)}/restore`, 'POST')),
@@ -121,6 +125,8 @@ export function localTarget(
     env: env.name,
     regions: handle.regions,
     timeScale: handle.timeScale,
+    // Without an override every region runs the template's TAKEOVER_GRACE_SECONDS: the environment's grace.
+    takeoverGraceSeconds: handle.takeoverGraceSeconds ?? env.takeoverGraceMinutes * 60,
     edgeUrl: handle.edgeUrl,
     apiUrls: Object.fromEntries(handle.regions.map((r) => [r, handle.endpoints[r]!.apiBaseUrl])),
     faults: {

@@ -1,5 +1,5 @@
 /** The drill report (`meridian drill --json` prints it as is) and its table form. */
-import type { AuditReport, ReplicaDiff } from './audit';
+import type { AuditReport, ReplicaDiff, TakeoverFate, TakenOverFates } from './audit';
 import type { ScenarioName } from './scenarios';
 
 /** One of the faulted region's unfinished orders, and what became of it. */
@@ -13,6 +13,53 @@ export interface StrandedOrder {
   readonly execution?: string;
   /** When its execution stopped, counted from the recovery. */
   readonly finishedAfterRecoveryMs?: number;
+  /** Whether a surviving region took it over (it has a takeover marker, docs/decisions/007). */
+  readonly takenOver: boolean;
+  /** The surviving region that took it over. */
+  readonly takenOverBy?: string;
+}
+
+/** One order a surviving region took over, in the report. */
+export interface TakeoverReportOrder {
+  readonly orderId: string;
+  readonly homeRegion: string;
+  /** The surviving region that wrote the marker. */
+  readonly takenOverBy: string;
+  readonly statusAtTakeover: string;
+  readonly finalStatus: string;
+  readonly failureReason?: string;
+  readonly fate: TakeoverFate;
+  /** The fault (the kill, for a region outage) → the marker's `takenOverAt`, ms on the target. */
+  readonly afterFaultMs?: number;
+  /** `afterFaultMs` × the time scale. */
+  readonly awsEquivalentMs?: number;
+  /** Charges still holding money although it did not end FULFILLED (a violation). */
+  readonly chargesHoldingMoney: readonly string[];
+  /** Units still held that should not be (a violation). */
+  readonly unitsHeld: number;
+}
+
+/** What surviving regions did with stranded orders (docs/decisions/007). */
+export interface TakeoverReport {
+  /** The grace period, AWS seconds, when the target knows it. */
+  readonly graceSeconds?: number;
+  /** The grace period on the target (÷ the time scale), ms. */
+  readonly graceMs?: number;
+  /** Orders taken over. */
+  readonly count: number;
+  readonly byFate: Omit<TakenOverFates, 'total'>;
+  /** The fault → the first marker, ms on the target, and × the time scale. */
+  readonly firstAfterFaultMs?: number;
+  readonly firstAwsEquivalentMs?: number;
+  /** Taken over, then fulfilled (the home region finished it first): reported, not a violation. */
+  readonly falseFailures: readonly string[];
+  /** Settled taken-over orders still holding money (violation `takeover-money-held`). */
+  readonly moneyHeld: AuditReport['takeover']['moneyHeld'];
+  /** Settled taken-over orders still holding stock (violation `takeover-stock-held`). */
+  readonly stockHeld: AuditReport['takeover']['stockHeld'];
+  /** Takeover watches left in the tables at the end (a survivor still sees a region unhealthy). */
+  readonly watchesAtEnd: number;
+  readonly orders: readonly TakeoverReportOrder[];
 }
 
 /** A client's view of the disturbance (ms in the target's time; `awsEquivalentMs` × the time scale). */
@@ -87,9 +134,12 @@ export interface DrillReport {
   readonly duplicateCharges: AuditReport['duplicateCharges'];
   readonly unrefundedCharges: AuditReport['unrefundedCharges'];
   readonly stock: AuditReport['stock'];
+  readonly takeover: TakeoverReport;
   readonly stranded: {
     readonly count: number;
     readonly unfinished: number;
+    /** Stranded orders a surviving region took over. */
+    readonly takenOver: number;
     readonly orders: readonly StrandedOrder[];
   };
   readonly replication: {
@@ -108,6 +158,53 @@ export interface DrillReport {
     readonly byTable?: ReplicaDiff['byTable'];
   };
   readonly invariants: { readonly passed: boolean; readonly violations: readonly string[] };
+}
+
+/**
+ * The report's takeover section from the audit: each taken-over order with the time from the fault
+ * (`faultAt`, epoch ms; absent when no fault was injected) to its marker, scaled and AWS-equivalent.
+ */
+export function takeoverReport(
+  audit: Pick<AuditReport, 'orders' | 'takeover'>,
+  options: { readonly timeScale: number; readonly faultAt?: number; readonly graceSeconds?: number },
+): TakeoverReport {
+  const { timeScale, faultAt, graceSeconds } = options;
+  const timing = (at: number) =>
+    faultAt === undefined
+      ? {}
+      : { afterFaultMs: at - faultAt, awsEquivalentMs: Math.round((at - faultAt) * timeScale) };
+  const orders = audit.takeover.orders.map((o): TakeoverReportOrder => ({
+    orderId: o.orderId,
+    homeRegion: o.homeRegion,
+    takenOverBy: o.takenOverBy,
+    statusAtTakeover: o.statusAtTakeover,
+    finalStatus: o.finalStatus,
+    ...(o.failureReason !== undefined && { failureReason: o.failureReason }),
+    fate: o.fate,
+    ...timing(o.takenOverAt),
+    chargesHoldingMoney: o.chargesHoldingMoney,
+    unitsHeld: o.unitsHeld,
+  }));
+  const first = audit.takeover.orders.reduce((m, o) => Math.min(m, o.takenOverAt), Infinity);
+  const firstTiming = orders.length ? timing(first) : {};
+  const { total, ...byFate } = audit.orders.takenOver;
+  return {
+    ...(graceSeconds !== undefined && {
+      graceSeconds,
+      graceMs: Math.round((graceSeconds * 1000) / timeScale),
+    }),
+    count: total,
+    byFate,
+    ...('afterFaultMs' in firstTiming && {
+      firstAfterFaultMs: firstTiming.afterFaultMs,
+      firstAwsEquivalentMs: firstTiming.awsEquivalentMs,
+    }),
+    falseFailures: audit.takeover.falseFailures,
+    moneyHeld: audit.takeover.moneyHeld,
+    stockHeld: audit.takeover.stockHeld,
+    watchesAtEnd: audit.takeover.watches.length,
+    orders,
+  };
 }
 
 const ms = (value: number | undefined, scale: number): string =>
@@ -178,8 +275,9 @@ export function formatDrillReport(r: DrillReport): string {
       'stranded sagas',
       r.stranded.count === 0
         ? '0'
-        : `${r.stranded.count}: ${r.stranded.count - r.stranded.unfinished} finished after the recovery, ${r.stranded.unfinished} unfinished`,
+        : `${r.stranded.count}: ${r.stranded.count - r.stranded.unfinished} finished after the recovery, ${r.stranded.unfinished} unfinished, ${r.stranded.takenOver} taken over`,
     ],
+    ...takeoverRows(r.takeover, s),
     [
       'replication',
       `${r.replication.differencesAtRecovery ?? '—'} items differed at recovery; backlog drained in ${ms(r.replication.backlogConvergenceMs, 1)} (real time); ` +
@@ -191,4 +289,39 @@ export function formatDrillReport(r: DrillReport): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** The takeover section as table rows: a summary, then one row per taken-over order. */
+function takeoverRows(t: TakeoverReport, scale: number): [string, string][] {
+  const grace =
+    t.graceSeconds === undefined ? 'grace unknown' : `grace ${t.graceSeconds} s (${t.graceMs} ms here)`;
+  if (t.count === 0) return [['taken over', `0 (${grace})`]];
+  const failed = Object.entries(t.byFate.failed.byReason)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  const rows: [string, string][] = [
+    [
+      'taken over',
+      `${t.count} (${grace}): ${t.byFate.failed.total} FAILED${failed ? ` (${failed})` : ''}, ${t.byFate.cancelled} CANCELLED, ` +
+        `${t.byFate.fulfilledAfterTakeover} taken over then FULFILLED (false failure), ${t.byFate.inFlight} in flight; ` +
+        `first ${ms(t.firstAfterFaultMs, scale)} after the fault`,
+    ],
+    [
+      'takeover holds',
+      `money held by ${t.moneyHeld.count} orders, ${t.stockHeld.units} units held by ${t.stockHeld.count} orders`,
+    ],
+  ];
+  for (const o of t.orders) {
+    const reason = o.failureReason ? ` (${o.failureReason})` : '';
+    const held = [
+      ...(o.chargesHoldingMoney.length ? [`MONEY HELD: ${o.chargesHoldingMoney.join(', ')}`] : []),
+      ...(o.unitsHeld ? [`STOCK HELD: ${o.unitsHeld} units`] : []),
+    ];
+    rows.push([
+      '',
+      `${o.orderId}: ${o.homeRegion} → ${o.takenOverBy}, ${o.statusAtTakeover} → ${o.finalStatus}${reason}, ` +
+        `${ms(o.afterFaultMs, scale)} after the fault${held.length ? `; ${held.join('; ')}` : ''}`,
+    ]);
+  }
+  return rows;
 }

@@ -15,7 +15,7 @@ import {
   type ReplicationBacklog,
 } from './audit';
 import { startLoad, startProbe, type SubmissionRecord } from './load';
-import type { DrillReport, StrandedOrder } from './report';
+import { takeoverReport, type DrillReport, type StrandedOrder } from './report';
 import { SCENARIO_DEFINITIONS, type FaultContext, type ScenarioName } from './scenarios';
 import type { DrillTarget } from './target';
 import { detectionOf, percentile, recoveryOf, type Outcome } from './timeline';
@@ -303,7 +303,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     faultAt,
   });
 
-  // The faulted region's stranded sagas: their fate after the recovery.
+  // The faulted region's stranded sagas: their fate after the recovery, and whether a survivor took them over.
+  const takenOver = new Map(audit.takeover.orders.map((t) => [t.orderId, t]));
   const stranded: StrandedOrder[] = await Promise.all(
     strandedSeen.map(async (item) => {
       const orderId = String(item.orderId);
@@ -318,6 +319,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
         ...(execution && { execution: execution.status }),
         ...(execution?.stopDate !== undefined &&
           recoverAt && { finishedAfterRecoveryMs: Math.max(0, execution.stopDate - recoverAt) }),
+        takenOver: takenOver.has(orderId),
+        ...(takenOver.has(orderId) && { takenOverBy: takenOver.get(orderId)!.takenOverBy }),
       };
     }),
   );
@@ -427,9 +430,15 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     duplicateCharges: audit.duplicateCharges,
     unrefundedCharges: audit.unrefundedCharges,
     stock: audit.stock,
+    takeover: takeoverReport(audit, {
+      timeScale: scale,
+      ...(faultAt && { faultAt }),
+      ...(target.takeoverGraceSeconds !== undefined && { graceSeconds: target.takeoverGraceSeconds }),
+    }),
     stranded: {
       count: stranded.length,
       unfinished: strandedUnfinished.length,
+      takenOver: stranded.filter((o) => o.takenOver).length,
       orders: stranded,
     },
     replication: {

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { DescribeExecutionCommand, SFNClient, paginateListStateMachines } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { routingHealthy } from '../../services/shared/route53-health';
 import type { Item, TableId } from './audit';
 
 /** Faults a target can inject; a scenario needs some of them. */
@@ -53,6 +54,11 @@ export interface DrillTarget {
   readonly regions: readonly string[];
   /** How much faster than AWS the target runs (1 on AWS). */
   readonly timeScale: number;
+  /**
+   * How long a region must be unhealthy before a surviving region takes over its stranded orders
+   * (docs/decisions/007), AWS seconds, when the target knows it.
+   */
+  readonly takeoverGraceSeconds?: number;
   /** The latency-routed entry (the local edge, or the environment's DNS name); absent without DNS. */
   readonly edgeUrl?: string;
   /** Each region's own API base URL, stage included. */
@@ -267,12 +273,7 @@ export class SdkObserver {
       this.route53.send(new GetHealthCheckCommand({ HealthCheckId: id })),
       this.route53.send(new GetHealthCheckStatusCommand({ HealthCheckId: id })),
     ]);
-    const config = check.HealthCheck?.HealthCheckConfig;
-    if (config?.Disabled) return true;
-    const observations = status.HealthCheckObservations ?? [];
-    const ok = observations.filter((o) => o.StatusReport?.Status?.startsWith('Success')).length;
-    const measured = observations.length > 0 && ok / observations.length > 0.18;
-    return config?.Inverted ? !measured : measured;
+    return routingHealthy(check.HealthCheck?.HealthCheckConfig, status.HealthCheckObservations ?? []);
   }
 
   destroy(): void {

@@ -1,8 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
+import { HEALTH_CHECK_TAGS } from '../../services/shared/route53-health';
 import type { MeridianEnvironment } from '../config';
 
 /** Props of {@link RegionalDns}. */
@@ -26,9 +27,11 @@ export interface RegionalDnsProps {
 
 /**
  * The region's place in DNS: a Route 53 HTTPS health check on its own `GET /health` (deep: table, bus,
- * state machine) and, when the environment has a zone, latency-routed A and AAAA alias records for the API
- * name pointing at this region's dual-stack custom domain, carrying the health check. A region whose check
- * fails is left out of the answers; clients go to the next-nearest healthy region.
+ * state machine), tagged with the environment and the region (HEALTH_CHECK_TAGS) so the other regions'
+ * takeover functions find it (docs/decisions/007), and, when the environment has a zone, latency-routed
+ * A and AAAA alias records for the API name pointing at this region's dual-stack custom domain, carrying
+ * the health check. A region whose check fails is left out of the answers; clients go to the
+ * next-nearest healthy region.
  */
 export class RegionalDns extends Construct {
   readonly healthCheck: route53.HealthCheck;
@@ -50,6 +53,10 @@ export class RegionalDns extends Construct {
       failureThreshold: config.healthCheck.failureThreshold,
       measureLatency: true,
     });
+    // Route 53 is global: the tags, not the check's id (unknown to the other regions at synth), tell which
+    // environment and region a check probes.
+    Tags.of(this.healthCheck).add(HEALTH_CHECK_TAGS.environment, config.prefix);
+    Tags.of(this.healthCheck).add(HEALTH_CHECK_TAGS.region, region);
 
     if (!config.dns) {
       this.records = [];

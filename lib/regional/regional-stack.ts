@@ -25,8 +25,9 @@ export interface RegionalStackProps extends StackProps {
 
 /**
  * One region's complete copy of Meridian: queues and topics, the event bus with its consumers and
- * forwarding rules, the 20 service functions, the REST API, the order saga, alarms and dashboard, and its
- * Route 53 health check and latency records.
+ * forwarding rules, the 21 service functions (with the every-minute sweep of expired stock holds and
+ * takeover of stranded orders), the REST API, the order saga, alarms and dashboard, and its Route 53
+ * health check and latency records.
  */
 export class RegionalStack extends Stack {
   readonly messaging: Messaging;
@@ -114,15 +115,22 @@ export class RegionalStack extends Stack {
     // A cancel may arrive in any region; only the order's home region applies it.
     consume('OrdersCancellations', 'ordersEvents', ['OrderCancellationRequested'], false);
     consume('InventorySettlement', 'inventoryEvents', ['OrderFulfilled'], true);
+    // OrderTakenOver: this region took over a lost region's order (docs/decisions/007) and tells its customer.
     consume(
       'NotificationsAlerts',
       'notificationsEvents',
-      ['OrderFailed', 'ShipmentFailed', 'StockReservationFailed', 'PaymentDeclined'],
+      ['OrderFailed', 'ShipmentFailed', 'StockReservationFailed', 'PaymentDeclined', 'OrderTakenOver'],
       true,
     );
     this.events.addScheduledLambda(
       'SweepExpiredHolds',
       fn.sweepExpired.alias,
+      events.Schedule.rate(Duration.minutes(1)),
+    );
+    // Watches the other regions' health checks and, after the grace period, fails their stranded orders.
+    this.events.addScheduledLambda(
+      'TakeoverStrandedOrders',
+      fn.takeoverStranded.alias,
       events.Schedule.rate(Duration.minutes(1)),
     );
 

@@ -136,6 +136,8 @@ export interface OrderSagaProps {
  * The order saga: a Standard state machine (JSONPath only, no JSONata, no variables: the local runtime runs
  * this very definition), with Retry (backoff + full jitter) for transient errors, Catch into compensation in
  * reverse order, a timeout on every task, `.waitForTaskToken` for payment and shipment, logging and tracing.
+ * An order another region took over while this one was unavailable is compensated without a second customer
+ * notice (docs/decisions/007).
  */
 export class OrderSaga extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -177,7 +179,8 @@ export class OrderSaga extends Construct {
     // ---------------------------------------------------------------- ends
     const fulfilled = new sfn.Succeed(this, 'OrderFulfilled');
     const compensated = new sfn.Succeed(this, 'OrderCompensated', {
-      comment: 'The order ended FAILED or CANCELLED, everything done for it undone, the customer told.',
+      comment:
+        'The order ended FAILED or CANCELLED, everything done for it undone, the customer told (by this saga, or by the region that took the order over).',
     });
     const compensationFailed = new sfn.Fail(this, 'CompensationFailed', {
       error: 'CompensationFailedError',
@@ -200,6 +203,10 @@ export class OrderSaga extends Construct {
     // One chain, entered at the step that undoes the last thing done: CancelShipment → RefundPayment →
     // ReleaseStock → final status → notify. Every compensation step is idempotent and a no-op when there is
     // nothing to undo, so entering earlier than strictly needed is harmless.
+    // An order a surviving region took over while this region was unavailable (OrderTakenOverError from a
+    // set-status step, docs/decisions/007) takes the same chain: this region undoes its own charge and holds
+    // and records FAILED (setOrderStatus records the reason HomeRegionUnavailable), but does not notify: the
+    // survivor told the customer when it took the order over.
     const cancelShipment = this.compensate(
       'CancelShipment',
       steps.cancelShipment,
@@ -245,9 +252,18 @@ export class OrderSaga extends Construct {
         )
         .otherwise(
           setFailed.next(
-            new sfn.Choice(this, 'WhichFinalStatus')
-              .when(sfn.Condition.stringEquals('$.results.finalStatus.status', 'CANCELLED'), notifyCancelled)
-              .otherwise(notifyFailed.next(compensated)),
+            // Taken over: the customer already has the survivor's notice (whatever the final status), so a
+            // second message, failed or cancelled, is not sent.
+            new sfn.Choice(this, 'WasOrderTakenOver')
+              .when(sfn.Condition.stringEquals('$.error.Error', SAGA_ERRORS.orderTakenOver), compensated)
+              .otherwise(
+                new sfn.Choice(this, 'WhichFinalStatus')
+                  .when(
+                    sfn.Condition.stringEquals('$.results.finalStatus.status', 'CANCELLED'),
+                    notifyCancelled,
+                  )
+                  .otherwise(notifyFailed.next(compensated)),
+              ),
           ),
         ),
     );
@@ -472,7 +488,11 @@ export class OrderSaga extends Construct {
     return this.invoke(id, fn, payload, resultPath, finalErrors, PERSISTENT_RETRY);
   }
 
-  /** The set-status step: `{ orderId, correlationId, status, reason? }`. */
+  /**
+   * The set-status step: `{ orderId, correlationId, status, reason? }`. Its business errors are final: a
+   * cancelled order, a transition the order does not allow, an order homed in another region, a missing
+   * order, or an order a surviving region took over (moved forward no more; compensated instead).
+   */
   private setStatus(
     id: string,
     status: OrderStatus,
@@ -488,6 +508,7 @@ export class OrderSaga extends Construct {
       SAGA_ERRORS.orderCancelled,
       SAGA_ERRORS.invalidTransition,
       SAGA_ERRORS.orderHomedElsewhere,
+      SAGA_ERRORS.orderTakenOver,
       STEP_ERRORS.orderNotFound,
     ];
     return this.invoke(

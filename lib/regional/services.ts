@@ -1,4 +1,4 @@
-import { Arn, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Arn, ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
@@ -19,6 +19,7 @@ export const SERVICE_FUNCTIONS = {
   ordersApi: { service: 'orders', handler: 'api' },
   setOrderStatus: { service: 'orders', handler: 'setOrderStatus' },
   ordersEvents: { service: 'orders', handler: 'events' },
+  takeoverStranded: { service: 'orders', handler: 'takeoverStranded' },
   reserveStock: { service: 'inventory', handler: 'reserveStock' },
   commitStock: { service: 'inventory', handler: 'commitStock' },
   releaseStock: { service: 'inventory', handler: 'releaseStock' },
@@ -72,6 +73,24 @@ const ITEM_ACTIONS = [
 ] as const;
 
 /**
+ * Timeout of the takeover of stranded orders (docs/decisions/007): a run reads every region's health check
+ * from Route 53 and takes over at most 100 orders, each a conditional write and an event. It runs every
+ * minute; a run cut short is finished by the next one (the marker is written once, attribute_not_exists).
+ */
+const TAKEOVER_TIMEOUT = Duration.seconds(60);
+
+/**
+ * The Route 53 read actions the takeover function calls on a health check it found by its tags
+ * (ListHealthChecks itself supports no resource-level permission and is granted on `*`).
+ */
+const HEALTH_CHECK_READ_ACTIONS = [
+  'route53:ListTagsForResource',
+  'route53:ListTagsForResources',
+  'route53:GetHealthCheck',
+  'route53:GetHealthCheckStatus',
+] as const;
+
+/**
  * The functions that hold the provider webhooks' HMAC secret: the authorize step (its simulated provider
  * signs the webhooks it sends) and the webhook (verifies them). Capture and refund never see it.
  */
@@ -117,9 +136,10 @@ export interface ServicesProps {
 }
 
 /**
- * The region's 20 Lambda functions (every export of `services/*\/main.ts`) as {@link MeridianFunction}s,
+ * The region's 21 Lambda functions (every export of `services/*\/main.ts`) as {@link MeridianFunction}s,
  * each with exactly the environment its `loadConfig` requires and least-privilege grants: read/write on
- * the Global Table replicas it uses, PutEvents on the bus, the saga, the queues, the topics and SES.
+ * the Global Table replicas it uses, PutEvents on the bus, the saga, the queues, the topics and SES, and
+ * for the takeover of stranded orders, reads of the environment's Route 53 health checks.
  * One CodeDeploy application and role serve all their deployment groups.
  */
 export class Services extends Construct {
@@ -161,10 +181,17 @@ export class Services extends Construct {
     });
 
     const environments: Record<MeridianService, Record<string, string>> = {
+      // One composition root (services/orders/main.ts) loads one config for its four functions, the
+      // takeover of stranded orders (docs/decisions/007) included.
       orders: {
         ...envTables('orders', 'processed-events'),
         EVENT_BUS_NAME: bus.eventBusName,
         STATE_MACHINE_ARN: props.stateMachineArn,
+        // Config order: the first healthy region of this list (other than the lost one) takes over.
+        MERIDIAN_REGIONS: config.regions.join(','),
+        // The value of every health check's `meridian:environment` tag (RegionalDns).
+        MERIDIAN_ENVIRONMENT: config.prefix,
+        TAKEOVER_GRACE_SECONDS: String(config.takeoverGraceMinutes * 60),
       },
       inventory: { ...envTables('inventory', 'processed-events'), EVENT_BUS_NAME: bus.eventBusName },
       payments: {
@@ -198,6 +225,7 @@ export class Services extends Construct {
       paymentsWebhook: WEBHOOK_TIMEOUT,
       shippingConsumer: SHIPPING_CONSUMER_TIMEOUT,
       sweepExpired: Duration.seconds(60),
+      takeoverStranded: TAKEOVER_TIMEOUT,
       redrive: Duration.minutes(5),
     };
 
@@ -255,7 +283,7 @@ export class Services extends Construct {
         });
       }
     };
-    itemAccess('orders', 'ordersApi', 'setOrderStatus', 'ordersEvents');
+    itemAccess('orders', 'ordersApi', 'setOrderStatus', 'ordersEvents', 'takeoverStranded');
     itemAccess(
       'inventory',
       'reserveStock',
@@ -284,6 +312,7 @@ export class Services extends Construct {
       'ordersApi',
       'setOrderStatus',
       'ordersEvents',
+      'takeoverStranded',
       'reserveStock',
       'commitStock',
       'releaseStock',
@@ -314,6 +343,9 @@ export class Services extends Construct {
       saga.grantTaskResponse(f[name].function);
     }
 
+    this.grantHealthCheckReads(f.takeoverStranded);
+    this.grantPeerMarkerReads(f.setOrderStatus, props.config);
+
     props.shippingQueue.grantSendMessages(f.redrive.function);
     acknowledgeKmsWildcards(f.redrive, ['kms:ReEncrypt*', 'kms:GenerateDataKey*'], 'the shipping queue');
 
@@ -324,6 +356,70 @@ export class Services extends Construct {
     props.opsTopic.grantPublish(f.notificationsEvents.function);
     acknowledgeKmsWildcards(f.notify, ['kms:GenerateDataKey*'], 'the customer topic');
     acknowledgeKmsWildcards(f.notificationsEvents, ['kms:GenerateDataKey*'], 'the customer and ops topics');
+  }
+
+  /**
+   * What the takeover function reads of Route 53 (docs/decisions/007): it lists the health checks, keeps
+   * those tagged with this environment, and reads each one's tags, configuration and status. Route 53 is
+   * global: its ARNs have neither region nor account.
+   */
+  private grantHealthCheckReads(fn: MeridianFunction): void {
+    const stack = Stack.of(this);
+    const healthChecks = Arn.format(
+      {
+        service: 'route53',
+        region: '',
+        account: '',
+        resource: 'healthcheck',
+        resourceName: '*',
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      },
+      stack,
+    );
+    iam.Grant.addToPrincipal({
+      grantee: fn.function,
+      actions: ['route53:ListHealthChecks'],
+      resourceArns: ['*'],
+    });
+    iam.Grant.addToPrincipal({
+      grantee: fn.function,
+      actions: [...HEALTH_CHECK_READ_ACTIONS],
+      resourceArns: [healthChecks],
+    });
+    // On the role's policy, where the statements are: MeridianFunction acknowledges Resource::* on the role
+    // for X-Ray alone, and the acknowledgement nearest the finding is the one its audit trail records.
+    const policy = fn.function.role!.node.findChild('DefaultPolicy');
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        "Active X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and route53:ListHealthChecks support no resource-level permissions: listing the account's health checks is how the takeover function finds the peer regions' checks by their tags.",
+    });
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagResourceName(stack.resolve(healthChecks))}]`,
+      reason:
+        "Read-only (ListTagsForResource(s), GetHealthCheck, GetHealthCheckStatus) on the account's Route 53 health checks: the peer regions' check ids are created in their own stacks and unknown at synth, so the function finds them by their meridian:environment and meridian:region tags.",
+    });
+  }
+
+  /**
+   * GetItem on the peer regions' replicas of the orders table: the set-status step reads a takeover
+   * marker there for an order left untouched for half the grace period, because its own replica may not
+   * have it yet after an outage (docs/decisions/007). Read-only, one table, named regions.
+   */
+  private grantPeerMarkerReads(fn: MeridianFunction, config: MeridianEnvironment): void {
+    const stack = Stack.of(this);
+    const peers = config.regions.filter((r) => r !== stack.region);
+    if (peers.length === 0) return;
+    iam.Grant.addToPrincipal({
+      grantee: fn.function,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: peers.map((region) =>
+        Arn.format(
+          { service: 'dynamodb', region, resource: 'table', resourceName: tableName(config, 'orders') },
+          stack,
+        ),
+      ),
+    });
   }
 
   /** SES v2 SendEmail from the configured sender only, whichever identity (domain or address) SES verified. */

@@ -1,4 +1,5 @@
 export { DynamoError } from './backend';
+export { FORWARDED_FROM_HEADER, signingRegionOf, type PeerForwardStats } from './peer-proxy';
 export { extractKey, normalizeNumber, type AttributeMap, type AttributeValue, type KeySchema } from './keys';
 export {
   REPLICATION_TABLE,

@@ -9,6 +9,7 @@ import type { TableModel } from '../assembly/model';
 import { Backend, DynamoError, TARGET_PREFIX, errorOf, type RawResponse } from './backend';
 import { extractKey, type AttributeMap, type KeySchema } from './keys';
 import { KeyedMutex } from './mutex';
+import { PeerProxy, type PeerForwardStats } from './peer-proxy';
 
 /** The hidden dynalite table holding each item's last-writer-wins version and the TTL settings. */
 export const REPLICATION_TABLE = '__meridian_replication';
@@ -45,6 +46,12 @@ export interface RegionalDynamoOptions {
   readonly timeScale?: number;
   /** How often expired items are deleted. @default 60000 / timeScale */
   readonly ttlSweepIntervalMs?: number;
+  /**
+   * The other regions' DynamoDB endpoints (`{ 'eu-west-1': 'http://127.0.0.1:4121' }`). A request whose
+   * SigV4 signature is scoped to one of them is relayed there unchanged, as an SDK client created with
+   * `region: <peer>` would reach that region's endpoint in AWS. @default {} (everything is served here)
+   */
+  readonly peers?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
 }
 
@@ -71,6 +78,11 @@ export interface RegionalDynamoStats {
    * item size, so this errs high.
    */
   readonly readUnits: number;
+  /**
+   * Per peer region: the requests signed for it that this endpoint relayed there, and how many of them found
+   * it unreachable. The peer counts their reads and writes, as their region does in AWS.
+   */
+  readonly peerRequests: Record<string, PeerForwardStats>;
   readonly tables: string[];
 }
 
@@ -159,6 +171,7 @@ export class RegionalDynamo {
     private readonly db: Server,
     private readonly backend: Backend,
     private readonly server: Server,
+    private readonly peers: PeerProxy,
     port: number,
   ) {
     this.region = opts.region;
@@ -170,6 +183,8 @@ export class RegionalDynamo {
 
   /** Starts dynalite and the endpoint, creates the model's tables when missing, starts the TTL sweeper. */
   static async start(opts: RegionalDynamoOptions): Promise<RegionalDynamo> {
+    // First, so a bad peer map fails before anything listens.
+    const peers = new PeerProxy(opts.region, opts.peers ?? {}, opts.log ?? (() => undefined));
     if (opts.dir) mkdirSync(opts.dir, { recursive: true });
     const db = dynalite({
       ...(opts.dir && { path: join(opts.dir, 'data') }),
@@ -189,7 +204,7 @@ export class RegionalDynamo {
         server.once('error', reject);
         server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
       });
-      self = new RegionalDynamo(opts, db, backend, server, (server.address() as AddressInfo).port);
+      self = new RegionalDynamo(opts, db, backend, server, peers, (server.address() as AddressInfo).port);
       const instance = self;
       await instance.ensureTables();
       await instance.loadReplicationState();
@@ -203,6 +218,7 @@ export class RegionalDynamo {
       else {
         server.close();
         backend.close();
+        peers.close();
         await new Promise<void>((resolve) => db.close(() => resolve()));
       }
       throw err;
@@ -247,7 +263,11 @@ export class RegionalDynamo {
   }
 
   stats(): RegionalDynamoStats {
-    return { ...this.counters, tables: this.opts.tables.map((t) => t.tableName).sort() };
+    return {
+      ...this.counters,
+      peerRequests: this.peers.stats(),
+      tables: this.opts.tables.map((t) => t.tableName).sort(),
+    };
   }
 
   /** Stops the sweeper and the endpoint, lets in-flight work finish, then closes dynalite (and LevelDB). */
@@ -260,6 +280,7 @@ export class RegionalDynamo {
       this.server.closeAllConnections();
     });
     await Promise.allSettled([...this.inflight]);
+    this.peers.close();
     this.backend.close();
     await new Promise<void>((resolve) => {
       this.db.close(() => resolve());
@@ -271,6 +292,9 @@ export class RegionalDynamo {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      // Routed on the headers alone: a peer's request is streamed there without being read here.
+      const peer = this.peers.route(req.headers);
+      if (peer !== undefined) return await this.peers.forward(peer, req, res);
       const body = await readBody(req);
       if (body === undefined) {
         res.setHeader('connection', 'close');

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_ENVIRONMENTS, resolveEnvironment } from '../../lib/config';
 import {
   RegionHealthCheck,
   joinUrl,
@@ -55,6 +56,16 @@ export interface EdgeOptions {
   readonly ttlSeconds?: number;
   /** Time source for the answer cache and observation timestamps. @default the system clock */
   readonly clock?: Clock;
+  /**
+   * The environment's resource prefix, reported as each health check's `meridian:environment` tag.
+   * @default the prefix of lib/config's `local` environment (`meridian-local`)
+   */
+  readonly environment?: string;
+  /**
+   * Start without running health checks until {@link Edge.startHealthChecks} is called: the supervisor
+   * binds the edge (so the regions learn its address) before the regions it checks are up. @default false
+   */
+  readonly deferHealthChecks?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -97,6 +108,8 @@ export interface EdgeCachedAnswer {
 /** The edge's whole state, also served as JSON at `GET /_meridian/edge`. */
 export interface EdgeStatus {
   readonly endpoint: string;
+  /** The `meridian:environment` tag of every health check. */
+  readonly environment: string;
   readonly defaultLocation: string;
   readonly timeScale: number;
   /** Effective (scaled) answer TTL, ms. */
@@ -134,6 +147,8 @@ export interface Edge {
   setRegionUrl(region: string, apiBaseUrl: string): void;
   /** Runs one round of health checks now and waits for it (tests, drills). */
   checkNow(): Promise<void>;
+  /** Starts the periodic health checks of an edge started with `deferHealthChecks` (no-op otherwise). */
+  startHealthChecks(): void;
 }
 
 interface CacheEntry {
@@ -219,6 +234,12 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds < 0) {
     throw new Error(`edge: ttlSeconds must be a number >= 0 (got ${String(ttlSeconds)})`);
   }
+  const environment = options.environment ?? resolveEnvironment(DEFAULT_ENVIRONMENTS.local).prefix;
+  if (typeof environment !== 'string' || environment === '' || environment.length > 256) {
+    throw new Error(
+      `edge: environment must be a non-empty string of at most 256 characters, a Route 53 tag value (got ${JSON.stringify(environment)})`,
+    );
+  }
   const port = options.port ?? 8080;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`edge: invalid port ${port}`);
 
@@ -287,6 +308,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     }
     return {
       endpoint,
+      environment,
       defaultLocation,
       timeScale,
       ttlMs,
@@ -317,7 +339,7 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
 
   const route53 = route53Handler(
-    { checks: () => checks, intervalSeconds, checkerRegion: defaultLocation },
+    { checks: () => checks, intervalSeconds, checkerRegion: defaultLocation, environment },
     log,
   );
 
@@ -409,13 +431,20 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   const boundPort = (server.address() as AddressInfo).port;
   const endpoint = `http://127.0.0.1:${boundPort}`;
 
-  // One timer per check; the first check runs one interval after start (a new check counts as healthy).
-  const timers = checks.map((c) => setInterval(() => c.tick(), effectiveIntervalMs).unref());
-  log?.(
-    `edge: listening on ${endpoint}; checking ${names.join(', ')} every ${effectiveIntervalMs} ms, threshold ${failureThreshold}, TTL ${ttlMs} ms`,
-  );
-
+  // One timer per check; the first check runs one interval after the start of the checks (a new check
+  // counts as healthy).
+  let timers: NodeJS.Timeout[] | undefined;
   let closed: Promise<void> | undefined;
+  const startHealthChecks = (): void => {
+    if (timers || closed) return;
+    timers = checks.map((c) => setInterval(() => c.tick(), effectiveIntervalMs).unref());
+    log?.(
+      `edge: checking ${names.join(', ')} every ${effectiveIntervalMs} ms, threshold ${failureThreshold}`,
+    );
+  };
+  log?.(`edge: listening on ${endpoint}; TTL ${ttlMs} ms; environment ${environment}`);
+  if (!options.deferHealthChecks) startHealthChecks();
+
   return {
     port: boundPort,
     endpoint,
@@ -433,9 +462,10 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
     checkNow: async () => {
       await Promise.all(checks.map((c) => c.checkNow()));
     },
+    startHealthChecks,
     close: () => {
       closed ??= new Promise<void>((resolve) => {
-        for (const t of timers) clearInterval(t);
+        for (const t of timers ?? []) clearInterval(t);
         for (const c of checks) c.close();
         agents.http.destroy();
         agents.https.destroy();

@@ -19,4 +19,4 @@ export {
   WELL_KNOWN_LOCATIONS,
   type LatencyMatrix,
 } from './latency';
-export { ROUTE53_NAMESPACE } from './route53';
+export { healthCheckTags, ROUTE53_NAMESPACE, type Route53Tag } from './route53';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
+import { HEALTH_CHECK_TAGS } from '../../services/shared/route53-health';
 import type { HealthCheckUpdate, HealthObservation, RegionHealthCheck } from './health';
 import { node, parseXml, XmlSyntaxError, xmlDocument, type XmlElement, type XmlNode } from './xml';
 
@@ -10,6 +11,9 @@ export const ROUTE53_NAMESPACE = 'https://route53.amazonaws.com/doc/2013-04-01/'
 export const ROUTE53_PREFIX = '/2013-04-01/';
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** ListTagsForResources takes 1 to 10 ids of at most 64 characters (Route 53's limits). */
+export const MAX_TAGGED_RESOURCE_IDS = 10;
+const MAX_RESOURCE_ID_LENGTH = 64;
 
 /** What the Route 53 endpoint needs from the edge. */
 export interface Route53Backend {
@@ -19,6 +23,25 @@ export interface Route53Backend {
   readonly intervalSeconds: number;
   /** The location reported as the checker's Region in observations (the edge's own location). */
   readonly checkerRegion: string;
+  /** The environment's resource prefix (e.g. `meridian-local`): each check's `meridian:environment` tag. */
+  readonly environment: string;
+}
+
+/** One Route 53 tag. */
+export interface Route53Tag {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * The tags of a region's health check, as lib/regional/dns.ts puts them on the real one: the environment's
+ * prefix and the region the check probes. Functions find their peers' checks by these.
+ */
+export function healthCheckTags(environment: string, region: string): readonly Route53Tag[] {
+  return [
+    { key: HEALTH_CHECK_TAGS.environment, value: environment },
+    { key: HEALTH_CHECK_TAGS.region, value: region },
+  ];
 }
 
 /** A Route 53 error: HTTP status, error code, who is at fault. */
@@ -185,6 +208,57 @@ export function parseUpdateHealthCheck(body: string): { version?: number; change
   return { version, change };
 }
 
+/** Parses a ListTagsForResourcesRequest document into its resource ids (1 to 10, in request order). */
+export function parseListTagsForResources(body: string): string[] {
+  let root: XmlElement;
+  try {
+    root = parseXml(body);
+  } catch (err) {
+    if (err instanceof XmlSyntaxError) throw invalidInput(`Invalid XML: ${err.message}.`);
+    throw err;
+  }
+  if (root.name !== 'ListTagsForResourcesRequest') {
+    throw invalidInput(`Expected the root element ListTagsForResourcesRequest, got ${root.name}.`);
+  }
+  let list: XmlElement | undefined;
+  for (const child of root.children) {
+    if (child.name !== 'ResourceIds') {
+      throw invalidInput(`Unexpected element ${child.name} in ListTagsForResourcesRequest.`);
+    }
+    if (list) throw invalidInput('ResourceIds appears more than once.');
+    list = child;
+  }
+  if (!list) throw invalidInput('ResourceIds is required.');
+  const ids = list.children.map((child) => {
+    if (child.name !== 'ResourceId') throw invalidInput(`Unexpected element ${child.name} in ResourceIds.`);
+    const id = child.text.trim();
+    if (id === '') throw invalidInput('ResourceId must not be empty.');
+    if (id.length > MAX_RESOURCE_ID_LENGTH) {
+      throw invalidInput(`ResourceId must be at most ${MAX_RESOURCE_ID_LENGTH} characters long.`);
+    }
+    return id;
+  });
+  if (ids.length < 1 || ids.length > MAX_TAGGED_RESOURCE_IDS) {
+    throw invalidInput(
+      `ResourceIds must list from 1 to ${MAX_TAGGED_RESOURCE_IDS} ResourceId elements (got ${ids.length}).`,
+    );
+  }
+  return ids;
+}
+
+function resourceTagSetNode(check: RegionHealthCheck, environment: string): XmlNode {
+  return node('ResourceTagSet', [
+    node('ResourceType', 'healthcheck'),
+    node('ResourceId', check.id),
+    node(
+      'Tags',
+      healthCheckTags(environment, check.region).map((t) =>
+        node('Tag', [node('Key', t.key), node('Value', t.value)]),
+      ),
+    ),
+  ]);
+}
+
 function send(res: ServerResponse, status: number, requestId: string, xml: string): void {
   res.writeHead(status, {
     'content-type': 'text/xml',
@@ -202,25 +276,86 @@ function sendError(res: ServerResponse, requestId: string, err: Route53Error): v
   send(res, err.status, requestId, xml);
 }
 
+/** The operations the local endpoint serves, for the error that names an unserved one. */
+const SERVED_OPERATIONS =
+  'ListHealthChecks, GetHealthCheck, GetHealthCheckCount, GetHealthCheckStatus, GetHealthCheckLastFailureReason, UpdateHealthCheck, ListTagsForResource and ListTagsForResources';
+
 /**
  * The Route 53 REST-XML subset on the edge's port: ListHealthChecks, GetHealthCheck,
- * GetHealthCheckStatus, GetHealthCheckLastFailureReason, GetHealthCheckCount and UpdateHealthCheck.
- * Requests are not authenticated (any SigV4 signature, or none, is accepted).
+ * GetHealthCheckStatus, GetHealthCheckLastFailureReason, GetHealthCheckCount, UpdateHealthCheck, and
+ * ListTagsForResource(s) for health checks. Requests are not authenticated (any SigV4 signature, or
+ * none, is accepted).
  */
 export function route53Handler(
   backend: Route53Backend,
   log?: (line: string) => void,
 ): (req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams) => Promise<void> {
-  const find = (rawId: string): RegionHealthCheck => {
-    let id: string;
+  const decode = (raw: string, what: string): string => {
     try {
-      id = decodeURIComponent(rawId);
+      return decodeURIComponent(raw);
     } catch {
-      throw invalidInput('The health check id is not valid percent-encoding.');
+      throw invalidInput(`The ${what} is not valid percent-encoding.`);
     }
+  };
+  const findById = (id: string): RegionHealthCheck => {
     const check = backend.checks().find((c) => c.id === id);
     if (!check) throw new Route53Error(404, 'NoSuchHealthCheck', `No health check exists with the ID ${id}.`);
     return check;
+  };
+  const find = (rawId: string): RegionHealthCheck => findById(decode(rawId, 'health check id'));
+
+  /** The tagged resource type of a tags path: health checks are served; the edge has no hosted zones. */
+  const tagResourceType = (rawType: string, ids: readonly string[]): void => {
+    const type = decode(rawType, 'resource type');
+    if (type === 'healthcheck') return;
+    if (type === 'hostedzone') {
+      throw new Route53Error(
+        404,
+        'NoSuchHostedZone',
+        `No hosted zone found with ID: ${ids[0] ?? ''} (the local edge serves no hosted zones; only its health checks carry tags).`,
+      );
+    }
+    throw invalidInput(`ResourceType must be healthcheck or hostedzone (got '${type.slice(0, 40)}').`);
+  };
+
+  const listTags = async (
+    req: IncomingMessage,
+    method: string,
+    rawType: string | undefined,
+    rawId: string | undefined,
+  ): Promise<string | undefined> => {
+    if (rawType === undefined || rawType === '') return undefined;
+    if (rawId === undefined && method === 'POST') {
+      const ids = parseListTagsForResources(await readBody(req));
+      tagResourceType(rawType, ids);
+      const checks = ids.map(findById);
+      return xmlDocument('ListTagsForResourcesResponse', ROUTE53_NAMESPACE, [
+        node(
+          'ResourceTagSets',
+          checks.map((c) => resourceTagSetNode(c, backend.environment)),
+        ),
+      ]);
+    }
+    if (rawId === undefined || rawId === '') return undefined;
+    const id = decode(rawId, 'resource id');
+    if (method === 'GET') {
+      if (id.length > MAX_RESOURCE_ID_LENGTH) {
+        throw invalidInput(`ResourceId must be at most ${MAX_RESOURCE_ID_LENGTH} characters long.`);
+      }
+      tagResourceType(rawType, [id]);
+      return xmlDocument('ListTagsForResourceResponse', ROUTE53_NAMESPACE, [
+        resourceTagSetNode(findById(id), backend.environment),
+      ]);
+    }
+    if (method === 'POST') {
+      req.resume();
+      tagResourceType(rawType, [id]);
+      findById(id);
+      throw invalidInput(
+        `The tags of the local edge's health checks are set by the runtime (${HEALTH_CHECK_TAGS.environment}, ${HEALTH_CHECK_TAGS.region}); ChangeTagsForResource is not served.`,
+      );
+    }
+    return undefined;
   };
 
   const list = (query: URLSearchParams): string => {
@@ -251,6 +386,11 @@ export function route53Handler(
     const parts = path.slice(ROUTE53_PREFIX.length).split('/');
     const method = req.method ?? 'GET';
     const [resource, rawId, sub, ...rest] = parts;
+    if (resource === 'tags' && rest.length === 0) {
+      // /tags/<type> (ListTagsForResources) and /tags/<type>/<id> (ListTagsForResource).
+      const xml = await listTags(req, method, rawId, sub);
+      if (xml !== undefined) return xml;
+    }
     if (rest.length === 0 && method === 'GET' && resource === 'healthcheck' && rawId === undefined) {
       return list(query);
     }
@@ -299,7 +439,7 @@ export function route53Handler(
     throw new Route53Error(
       404,
       'UnknownOperationException',
-      `${method} ${path} is not an operation of the local Route 53 endpoint (it serves ListHealthChecks, GetHealthCheck, GetHealthCheckCount, GetHealthCheckStatus, GetHealthCheckLastFailureReason and UpdateHealthCheck).`,
+      `${method} ${path} is not an operation of the local Route 53 endpoint (it serves ${SERVED_OPERATIONS}).`,
     );
   };
 

@@ -19,6 +19,9 @@ export type RegionPorts = Readonly<Record<PortName, number>>;
 
 const port = z.number().int().min(1).max(65_535);
 
+/** The longest takeover grace period, in seconds: lib/config's maximum of 1440 minutes. */
+export const MAX_TAKEOVER_GRACE_SECONDS = 86_400;
+
 const linkStateSchema = z.object({
   lagMs: z.number().min(0),
   partitioned: z.boolean(),
@@ -34,12 +37,26 @@ export const regionConfigSchema = z.object({
   ports: z.object(
     Object.fromEntries(PORT_NAMES.map((name) => [name, port])) as Record<PortName, typeof port>,
   ),
-  /** The other regions: their control endpoint receives this region's replication and forwarded events. */
-  peers: z.array(z.object({ region: z.string(), controlUrl: z.string().url() })),
+  /**
+   * The other regions: their control endpoint receives this region's replication and forwarded events; their
+   * DynamoDB endpoint serves the requests this region's handlers sign for them (a client created with
+   * `region: <peer>`), as `dynamodb.<peer>.amazonaws.com` would. Without `dynamodbUrl`, such requests are
+   * served by this region's replica.
+   */
+  peers: z.array(
+    z.object({ region: z.string(), controlUrl: z.string().url(), dynamodbUrl: z.string().url().optional() }),
+  ),
   /** Per peer: one-way lag and partition of the link from this region to it. */
   links: z.record(z.string(), linkStateSchema),
   /** Divides background durations (TTL sweeps, schedules, retries, Step Functions waits). */
   timeScale: z.number().positive(),
+  /** The edge's base URL: it serves the Route 53 API the handlers reach through AWS_ENDPOINT_URL_ROUTE_53. */
+  edgeUrl: z.string().url(),
+  /**
+   * Overrides every function's TAKEOVER_GRACE_SECONDS (AWS seconds, before the time scale divides it).
+   * Absent: the template's value applies.
+   */
+  takeoverGraceSeconds: z.number().int().min(1).max(MAX_TAKEOVER_GRACE_SECONDS).optional(),
 });
 export type RegionConfig = z.infer<typeof regionConfigSchema>;
 

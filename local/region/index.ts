@@ -1,4 +1,5 @@
 export {
+  MAX_TAKEOVER_GRACE_SECONDS,
   PORT_NAMES,
   REGION_CONFIG_VARIABLE,
   loopback,
@@ -9,3 +10,9 @@ export {
   type RegionPorts,
 } from './config';
 export { startRegion, type LocalRegion, type RegionStatus } from './region';
+export {
+  endpointEnvironment,
+  localizeFunction,
+  scaledTakeoverGraceSeconds,
+  TAKEOVER_GRACE_VARIABLE,
+} from './environment';

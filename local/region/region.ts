@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { DynamoDBClient, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { endpointNaming, readAssembly, type FunctionModel, type RegionModel } from '../assembly';
+import { endpointNaming, readAssembly, type RegionModel } from '../assembly';
 import { RegionalDynamo, type ChangeRecord } from '../dynamodb';
 import { LocalEventBridge, eventBridgeServer, type EventBridgeEvent } from '../eventbridge';
 import { LambdaService, lambdaHttpServer, type InvokeResult } from '../lambda';
@@ -25,6 +25,7 @@ import {
 import { LocalStepFunctions, stepFunctionsServer, type JsonValue } from '../stepfunctions';
 import { loopback, type LinkState, type RegionConfig } from './config';
 import { controlServer } from './control';
+import { endpointEnvironment, localizeFunction } from './environment';
 
 /** A running region; `close()` stops it cleanly (a kill skips that, and must lose nothing acknowledged). */
 export interface LocalRegion {
@@ -60,40 +61,6 @@ function functionErrorOf(result: InvokeResult): Error {
   return error;
 }
 
-/** What a handler bundle needs on top of its template environment to find this region's endpoints. */
-function endpointEnvironment(config: RegionConfig): Record<string, string> {
-  const { ports } = config;
-  return {
-    AWS_ENDPOINT_URL_DYNAMODB: loopback(ports.dynamodb),
-    AWS_ENDPOINT_URL_SQS: loopback(ports.sqs),
-    AWS_ENDPOINT_URL_SFN: loopback(ports.sfn),
-    AWS_ENDPOINT_URL_EVENTBRIDGE: loopback(ports.events),
-    AWS_ENDPOINT_URL_LAMBDA: loopback(ports.lambda),
-    AWS_ENDPOINT_URL_SNS: loopback(ports.sns),
-    AWS_ENDPOINT_URL_SESV2: loopback(ports.ses),
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: loopback(ports.secrets),
-    // There is no X-Ray daemon locally: the tracer would only log missing-segment errors.
-    POWERTOOLS_TRACE_ENABLED: 'false',
-    AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-    // The bundles run on the host's Node (20 here), not Lambda's nodejs22.x: the SDK's notice is noise.
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  };
-}
-
-/** The region's execute-api URLs (`https://<api>.execute-api.<region>.amazonaws.com/`) point at its local API. */
-function localizeFunction(fn: FunctionModel, config: RegionConfig): FunctionModel {
-  const executeApi = new RegExp(
-    `^https://[^/]+\\.execute-api\\.${config.region.replace(/-/g, '\\-')}\\.amazonaws\\.com/`,
-  );
-  const environment = Object.fromEntries(
-    Object.entries(fn.environment).map(([k, v]) => [
-      k,
-      v.replace(executeApi, `${loopback(config.ports.api)}/`),
-    ]),
-  );
-  return { ...fn, environment };
-}
-
 /** The region an ARN names (`arn:aws:events:eu-west-1:…`). */
 function regionOfArn(arn: string): string | undefined {
   return arn.split(':')[3] || undefined;
@@ -122,12 +89,16 @@ export async function startRegion(config: RegionConfig, log: Log = () => {}): Pr
   const closers: (() => Promise<void> | void)[] = [];
 
   // DynamoDB (dynalite on disk) with change capture, and the durable link that replicates to the peers.
+  // Requests the handlers sign for a peer region go to that peer's endpoint (ADR 007 reads its marker there).
+  const dynamoPeers: Record<string, string> = {};
+  for (const p of config.peers) if (p.dynamodbUrl !== undefined) dynamoPeers[p.region] = p.dynamodbUrl;
   const dynamo = await RegionalDynamo.start({
     region,
     port: ports.dynamodb,
     dir: dir('dynamodb'),
     tables: model.tables,
     timeScale,
+    peers: dynamoPeers,
     log: (line) => log(`[dynamodb] ${line}`),
   });
   closers.push(() => dynamo.close());

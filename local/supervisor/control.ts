@@ -17,6 +17,13 @@ export interface RuntimeFile {
   readonly regions: readonly string[];
   /** The runtime's time scale (health checks, TTLs, retries and waits are divided by it). */
   readonly timeScale: number;
+  /** The environment's resource prefix: the `meridian:environment` tag of the edge's health checks. */
+  readonly environment: string;
+  /**
+   * `meridian up`'s override of the takeover grace period, in AWS seconds (every region runs it divided
+   * by the time scale, rounded up); absent when the template's TAKEOVER_GRACE_SECONDS applies.
+   */
+  readonly takeoverGraceSeconds?: number;
   /** Each region's API base URL, control URL and AWS-compatible service ports (drills use them). */
   readonly endpoints: Readonly<
     Record<string, { apiBaseUrl: string; controlUrl: string; ports: RegionPorts }>
@@ -111,7 +118,9 @@ export async function supervisorControl(
     controlUrl: url,
     edgeUrl: runtime.edge.endpoint,
     regions: runtime.regions,
-    timeScale: runtime.edge.status().timeScale,
+    timeScale: runtime.timeScale,
+    environment: runtime.environment,
+    ...(runtime.takeoverGraceSeconds !== undefined && { takeoverGraceSeconds: runtime.takeoverGraceSeconds }),
     endpoints: runtime.endpoints,
   };
   writeFileSync(file, JSON.stringify(content, null, 2));

@@ -7,9 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
+import { DEFAULT_ENVIRONMENTS, resolveEnvironment } from '../../lib/config';
 import { synthLocal } from '../assembly';
 import { startEdge, type Edge } from '../edge';
 import {
+  MAX_TAKEOVER_GRACE_SECONDS,
   PORT_NAMES,
   REGION_CONFIG_VARIABLE,
   loopback,
@@ -17,6 +19,7 @@ import {
   type RegionConfig,
   type RegionPorts,
 } from '../region/config';
+import { scaledTakeoverGraceSeconds } from '../region/environment';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const REGION_MAIN = path.join(REPO_ROOT, 'local', 'region', 'main.ts');
@@ -48,6 +51,13 @@ export interface RuntimeOptions {
   };
   /** The edge's answer TTL in seconds (before the time scale). */
   readonly ttlSeconds?: number;
+  /**
+   * Overrides the takeover grace period of stranded orders (every function's TAKEOVER_GRACE_SECONDS) in
+   * every region: whole AWS seconds from 1 to 86400, divided by the time scale like the template's value
+   * (rounded up, at least 1 s). For drills that keep a region down longer than the grace period.
+   * @default the template's value (lib/config's takeoverGraceMinutes)
+   */
+  readonly takeoverGraceSeconds?: number;
   /** Reuse the cloud assembly already in `<stateDir>/cdk.out` (or `assemblyDir`) instead of synthesizing. */
   readonly reuseAssembly?: boolean;
   /** A cloud assembly to use instead of `<stateDir>/cdk.out`. */
@@ -68,6 +78,12 @@ export interface RegionProcessStatus {
 export interface Runtime {
   readonly regions: readonly string[];
   readonly edge: Edge;
+  /** The environment's resource prefix (`meridian-local`): the edge's `meridian:environment` tag. */
+  readonly environment: string;
+  /** The time scale the regions and the edge run at. */
+  readonly timeScale: number;
+  /** The takeover grace override in AWS seconds (before the time scale); absent: the template's value. */
+  readonly takeoverGraceSeconds?: number;
   readonly stateDir: string;
   readonly assemblyDir: string;
   /** Each region's API base URL (stage included) and control URL. */
@@ -126,11 +142,26 @@ function assertRegions(regions: readonly string[]): void {
   if (new Set(regions).size !== regions.length) throw new Error(`regions repeat: ${regions.join(', ')}`);
 }
 
+/** Checks a takeover grace override: whole seconds, 1 to 86400 (lib/config's 1440 minutes). */
+function assertTakeoverGrace(seconds: number | undefined): void {
+  if (seconds === undefined) return;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TAKEOVER_GRACE_SECONDS) {
+    throw new Error(
+      `takeoverGraceSeconds must be a whole number of seconds from 1 to ${MAX_TAKEOVER_GRACE_SECONDS} (AWS time, before the time scale); got ${seconds}`,
+    );
+  }
+}
+
 /** Starts every region and the edge; resolves when all are ready. */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const log = options.log ?? (() => {});
   const stateDir = path.resolve(options.stateDir);
   const timeScale = options.timeScale ?? 1;
+  if (!Number.isFinite(timeScale) || timeScale <= 0) {
+    throw new Error(`timeScale must be a positive number; got ${timeScale}`);
+  }
+  const takeoverGraceSeconds = options.takeoverGraceSeconds;
+  assertTakeoverGrace(takeoverGraceSeconds);
   if (options.fresh) rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
 
@@ -149,6 +180,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const regions = assembly.regions.map((r) => r.region);
   assertRegions(regions);
   log(`cloud assembly ready in ${Date.now() - synthStart} ms: ${regions.join(', ')}`);
+  // The configuration the assembly was synthesized from (bin/app.ts: the listed regions, the first primary).
+  const environment = resolveEnvironment({
+    ...DEFAULT_ENVIRONMENTS.local,
+    regions: [...regions],
+    primaryRegion: regions[0],
+    waves: undefined,
+  }).prefix;
 
   // Links: per ordered pair (from → to); persisted so a restart of `meridian up` keeps them.
   const linksFile = path.join(stateDir, 'links.json');
@@ -176,6 +214,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     };
   }
 
+  // The edge first, its checks held until the regions are up: the regions' handlers need its address
+  // (AWS_ENDPOINT_URL_ROUTE_53), and a region still starting must not count as a failed check.
+  const edge = await startEdge({
+    port: options.edgePort ?? 8080,
+    regions: regions.map((region) => ({ region, apiBaseUrl: endpoints[region]!.apiBaseUrl })),
+    timeScale,
+    // AWS allows 4 s; a scaled-down timeout would fail the deep /health of a cold region, so it stays >= 2 s.
+    healthCheck: { timeoutMs: Math.max(4000, 2000 * timeScale), ...options.healthCheck },
+    ...(options.ttlSeconds !== undefined && { ttlSeconds: options.ttlSeconds }),
+    environment,
+    deferHealthChecks: true,
+    log: (line: string) => log(`[edge] ${line}`),
+  });
+
   const children = new Map<string, ChildProcess>();
   const logFileOf = (region: string) => path.join(stateDir, region, 'region.log');
 
@@ -186,9 +238,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ports: endpoints[region]!.ports,
     peers: regions
       .filter((r) => r !== region)
-      .map((r) => ({ region: r, controlUrl: endpoints[r]!.controlUrl })),
+      .map((r) => ({
+        region: r,
+        controlUrl: endpoints[r]!.controlUrl,
+        dynamodbUrl: loopback(endpoints[r]!.ports.dynamodb),
+      })),
     links: links[region]!,
     timeScale,
+    edgeUrl: edge.endpoint,
+    ...(takeoverGraceSeconds !== undefined && { takeoverGraceSeconds }),
   });
 
   const spawnRegion = (region: string): Promise<void> => {
@@ -238,19 +296,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await Promise.all(regions.map((r) => spawnRegion(r)));
   } catch (err) {
     await Promise.all(regions.map((r) => stopChild(r, 'SIGKILL')));
+    await edge.close();
     throw err;
   }
   log(`regions ready in ${Date.now() - regionsStart} ms`);
-
-  const edge = await startEdge({
-    port: options.edgePort ?? 8080,
-    regions: regions.map((region) => ({ region, apiBaseUrl: endpoints[region]!.apiBaseUrl })),
-    timeScale,
-    // AWS allows 4 s; a scaled-down timeout would fail the deep /health of a cold region, so it stays >= 2 s.
-    healthCheck: { timeoutMs: Math.max(4000, 2000 * timeScale), ...options.healthCheck },
-    ...(options.ttlSeconds !== undefined && { ttlSeconds: options.ttlSeconds }),
-    log: (line: string) => log(`[edge] ${line}`),
-  });
+  edge.startHealthChecks();
+  if (takeoverGraceSeconds !== undefined) {
+    log(
+      `takeover grace period: ${takeoverGraceSeconds} s (AWS time) in every region, ${scaledTakeoverGraceSeconds(takeoverGraceSeconds, timeScale)} s at time scale ${timeScale}`,
+    );
+  }
 
   const sendLinks = (region: string) => {
     const child = children.get(region);
@@ -288,6 +343,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runtime: Runtime = {
     regions,
     edge,
+    environment,
+    timeScale,
+    ...(takeoverGraceSeconds !== undefined && { takeoverGraceSeconds }),
     stateDir,
     assemblyDir,
     endpoints,

@@ -4,27 +4,33 @@
  *  - `api`            API Gateway REST proxy: /orders, /orders/{id}, /orders/{id}/cancel, /health
  *  - `setOrderStatus` the saga's set-status step
  *  - `events`         EventBridge consumer of OrderCancellationRequested
+ *  - `takeoverStranded` scheduled takeover of an unavailable region's stranded orders (docs/decisions/007)
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { DynamoProcessedEventStore } from '../shared/adapters/dynamo-processed-events';
 import { EventBridgePublisher } from '../shared/adapters/eventbridge-publisher';
-import { dynamoDocumentClient, eventBridgeClient, sfnClient } from '../shared/clients';
+import { dynamoDocumentClient, eventBridgeClient, route53Client, sfnClient } from '../shared/clients';
 import { systemClock } from '../shared/clock';
 import { env, loadConfig } from '../shared/config';
 import { instrumented } from '../shared/lambda';
 import { observability } from '../shared/observability';
 import { DynamoIdempotencyStore } from './adapters/dynamo-idempotency-store';
 import { DynamoOrderRepository } from './adapters/dynamo-order-repository';
+import { DynamoPeerTakeovers } from './adapters/dynamo-peer-takeovers';
+import { DynamoTakeoverStore } from './adapters/dynamo-takeover-store';
 import { DynamoTableProbe, EventBusProbe, StateMachineProbe } from './adapters/health-probes';
+import { Route53RegionHealth } from './adapters/route53-region-health';
 import { SfnSagaStarter } from './adapters/sfn-saga-starter';
 import { CancelOrder } from './domain/cancel-order';
 import { CheckHealth } from './domain/check-health';
 import { PlaceOrder } from './domain/place-order';
 import { GetOrder, ListOrders } from './domain/queries';
 import { SetOrderStatus } from './domain/set-order-status';
+import { TakeoverStranded } from './domain/takeover-stranded';
 import { buildApiHandler, requestCorrelationId } from './handlers/api';
 import { buildEventsHandler } from './handlers/events';
 import { buildSetOrderStatusHandler } from './handlers/set-order-status';
+import { buildTakeoverHandler, takeoverCorrelationId } from './handlers/takeover';
 
 const config = loadConfig({
   AWS_REGION: env.region(),
@@ -34,6 +40,11 @@ const config = loadConfig({
   STATE_MACHINE_ARN: env.required(),
   IDEMPOTENCY_TTL_SECONDS: env.int(86_400, 60, 30 * 86_400),
   HEALTH_CHECK_TIMEOUT_MS: env.int(1_500, 50, 29_000),
+  /** Every region of the environment, comma-separated, in configuration order. */
+  MERIDIAN_REGIONS: env.regionList(),
+  /** The environment's resource prefix: the tag value of its Route 53 health checks. */
+  MERIDIAN_ENVIRONMENT: env.required(),
+  TAKEOVER_GRACE_SECONDS: env.int(1_500, 1, 86_400),
 });
 
 const obs = observability('orders');
@@ -45,6 +56,7 @@ const eventBridge = eventBridgeClient({ region, tracer });
 const sfn = sfnClient({ region, tracer });
 
 const orders = new DynamoOrderRepository(dynamo, config.ORDERS_TABLE);
+const takeovers = new DynamoTakeoverStore(dynamo, config.ORDERS_TABLE);
 const publisher = new EventBridgePublisher({ client: eventBridge, busName: config.EVENT_BUS_NAME });
 const cancelOrder = new CancelOrder({ orders, publisher, clock: systemClock, region });
 
@@ -63,7 +75,7 @@ export const api = instrumented(
       idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
     }),
     getOrder: new GetOrder(orders),
-    listOrders: new ListOrders(orders),
+    listOrders: new ListOrders(orders, takeovers),
     cancelOrder,
     checkHealth: new CheckHealth({
       probes: [
@@ -84,7 +96,24 @@ export const setOrderStatus = instrumented(
   obs,
   (event: unknown) => stringField(event, 'correlationId'),
   buildSetOrderStatusHandler({
-    setOrderStatus: new SetOrderStatus({ orders, publisher, clock: systemClock, region }),
+    setOrderStatus: new SetOrderStatus({
+      orders,
+      publisher,
+      clock: systemClock,
+      region,
+      peerTakeovers: {
+        peers: new DynamoPeerTakeovers(
+          new Map(
+            config.MERIDIAN_REGIONS.filter((r) => r !== region).map((r) => [
+              r,
+              dynamoDocumentClient({ region: r, tracer }),
+            ]),
+          ),
+          config.ORDERS_TABLE,
+        ),
+        staleAfterMs: (config.TAKEOVER_GRACE_SECONDS * 1000) / 2,
+      },
+    }),
     logger,
     metrics,
   }),
@@ -97,6 +126,29 @@ export const events = instrumented(
   buildEventsHandler({
     cancelOrder,
     processed: new DynamoProcessedEventStore(dynamo, config.PROCESSED_EVENTS_TABLE, region),
+    logger,
+    metrics,
+  }),
+);
+
+/** Scheduled: takes over the stranded orders of a region unavailable for the grace period. */
+export const takeoverStranded = instrumented(
+  obs,
+  takeoverCorrelationId,
+  buildTakeoverHandler({
+    takeoverStranded: new TakeoverStranded({
+      orders,
+      takeovers,
+      health: new Route53RegionHealth(route53Client({ tracer }), {
+        environment: config.MERIDIAN_ENVIRONMENT,
+        onUnknown: (peer, reason) => logger.warn('region health unknown', { peer, reason }),
+      }),
+      publisher,
+      clock: systemClock,
+      region,
+      regions: config.MERIDIAN_REGIONS,
+      graceMs: config.TAKEOVER_GRACE_SECONDS * 1000,
+    }),
     logger,
     metrics,
   }),

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -38,3 +39,9 @@ export const snsClient = (opts: ClientOptions = {}): SNSClient =>
   traced(new SNSClient({ region: opts.region }), opts.tracer);
 export const sesClient = (opts: ClientOptions = {}): SESv2Client =>
   traced(new SESv2Client({ region: opts.region }), opts.tracer);
+/**
+ * Route 53 is a global service whose API lives in us-east-1 (`AWS_ENDPOINT_URL_ROUTE_53` points it at the
+ * local edge): the region is fixed whatever the function's own region is.
+ */
+export const route53Client = (opts: Pick<ClientOptions, 'tracer'> = {}): Route53Client =>
+  traced(new Route53Client({ region: 'us-east-1' }), opts.tracer);

@@ -33,6 +33,18 @@ export const env = {
   required: () => z.string().min(1),
   /** The AWS region this copy of the service runs in (set by Lambda itself). */
   region: () => z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1'),
+  /** One or more AWS regions, comma-separated (`us-east-1,eu-west-1`), kept in order, no repeats. */
+  regionList: () =>
+    z
+      .string()
+      .min(1)
+      .transform((v) => v.split(',').map((r) => r.trim()))
+      .pipe(
+        z
+          .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'each must be an AWS region such as eu-west-1'))
+          .min(1)
+          .refine((rs) => new Set(rs).size === rs.length, 'must not name a region twice'),
+      ),
   /** An integer with a default. */
   int: (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     z.coerce.number().int().min(min).max(max).default(def),

@@ -16,6 +16,15 @@ export interface EventCatalog {
   OrderFulfilled: { orderId: string; customerId: string };
   OrderCancelled: { orderId: string; customerId: string; reason: string };
   OrderFailed: { orderId: string; customerId: string; reason: string };
+  /** A surviving region failed a stranded order of an unavailable home region (docs/decisions/007). */
+  OrderTakenOver: {
+    orderId: string;
+    customerId: string;
+    homeRegion: string;
+    takenOverBy: string;
+    statusAtTakeover: string;
+    reason: string;
+  };
   StockReserved: { orderId: string; lines: { sku: string; quantity: number }[]; expiresAt: string };
   StockReservationFailed: { orderId: string; sku: string; requested: number; available: number };
   StockReleased: { orderId: string; lines: { sku: string; quantity: number }[]; reason: string };
@@ -38,6 +47,7 @@ export const EVENT_VERSIONS: Readonly<Record<EventType, number>> = {
   OrderFulfilled: 1,
   OrderCancelled: 1,
   OrderFailed: 1,
+  OrderTakenOver: 1,
   StockReserved: 1,
   StockReservationFailed: 1,
   StockReleased: 1,

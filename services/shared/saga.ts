@@ -88,4 +88,18 @@ export const SAGA_ERRORS = {
   /** The order is owned by another region: this saga must stand down without compensating shared effects. */
   orderHomedElsewhere: 'OrderHomedElsewhereError',
   invalidTransition: 'InvalidStatusTransitionError',
+  /**
+   * A surviving region took the order over while this (home) region was unavailable
+   * (docs/decisions/007): the saga undoes everything it did, records FAILED and does not notify again.
+   */
+  orderTakenOver: 'OrderTakenOverError',
 } as const;
+
+/** The failure reason of an order a surviving region took over (docs/decisions/007). */
+export const TAKEOVER_REASON = 'HomeRegionUnavailable';
+
+/**
+ * Statuses a surviving region may take an order over from: the cancellable ones. A SHIPPED order has
+ * left the warehouse, so failing it would be a lie; CANCELLING already has an outcome under way.
+ */
+export const TAKEOVER_STATUSES: readonly OrderStatus[] = CANCELLABLE_STATUSES;

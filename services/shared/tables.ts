@@ -25,6 +25,11 @@ export interface TableDefinition {
 export type TableId = 'orders' | 'inventory' | 'payments' | 'shipments' | 'processed-events';
 
 const GSI1: GsiDefinition = { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' };
+/**
+ * Orders not yet terminal, per home region, oldest update first: a sparse index (only items with gsi2pk)
+ * the takeover of stranded orders reads instead of scanning the table (docs/decisions/007).
+ */
+const GSI2: GsiDefinition = { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' };
 
 export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
   orders: {
@@ -32,10 +37,10 @@ export const TABLES: Readonly<Record<TableId, TableDefinition>> = {
     envVar: 'ORDERS_TABLE',
     partitionKey: 'pk',
     sortKey: 'sk',
-    gsis: [GSI1],
+    gsis: [GSI1, GSI2],
     ttlAttribute: 'expiresAt',
     description:
-      'Orders (pk ORDER#<id>, sk ORDER; gsi1 CUSTOMER#<customerId> / <createdAt>#<id>) and Idempotency-Key records (pk IDEMPOTENCY#<key>, sk IDEMPOTENCY).',
+      'Orders (pk ORDER#<id>, sk ORDER; gsi1 CUSTOMER#<customerId> / <createdAt>#<id>; while not terminal, gsi2 ACTIVE#<homeRegion> / <updatedAt>#<id>), takeover markers (pk ORDER#<id>, sk TAKEOVER), takeover watches (pk TAKEOVER_WATCH#<observer>, sk REGION#<home>) and Idempotency-Key records (pk IDEMPOTENCY#<key>, sk IDEMPOTENCY).',
   },
   inventory: {
     id: 'inventory',

@@ -2,8 +2,12 @@
  * The four failover drills, short and time-scaled, against one local runtime: each must lose nothing,
  * charge nothing twice, oversell nothing, converge, and report its RTO. The health-check inversion also runs
  * through the AWS target's code path (Route 53, DynamoDB and Step Functions SDK clients) pointed at the local
- * runtime's AWS-compatible endpoints.
+ * runtime's AWS-compatible endpoints. Then a region outage longer than the takeover grace period, on a
+ * runtime of its own with a short grace: the survivor takes the stranded orders over (docs/decisions/007).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import {
   awsTarget,
   inProcessHandle,
@@ -13,6 +17,7 @@ import {
   type DrillTarget,
   type ScenarioName,
 } from '../../lib/drill';
+import { startRuntime, type Runtime } from '../../local/supervisor';
 import { E2E_TIME_SCALE, useTestRuntime } from './support/runtime';
 
 jest.setTimeout(300_000);
@@ -131,5 +136,86 @@ describe('failover drills on the local runtime', () => {
     } finally {
       await aws.close();
     }
+  });
+});
+
+/** The takeover grace of the long outage, AWS seconds: 15 s at the e2e time scale. */
+const GRACE_SECONDS = 300;
+/** The survivor's takeover function runs every minute (3 s scaled); detection takes about 30 s (1.5 s). */
+const SWEEP_SECONDS = 60;
+const DETECTION_SECONDS = 30;
+
+describe('a region outage longer than the takeover grace period', () => {
+  let runtime: Runtime | undefined;
+  let stateDir: string | undefined;
+
+  beforeAll(async () => {
+    const assemblyDir = process.env.MERIDIAN_E2E_ASSEMBLY;
+    if (!assemblyDir) throw new Error('MERIDIAN_E2E_ASSEMBLY is not set: run the e2e project through jest');
+    stateDir = mkdtempSync(path.join(tmpdir(), 'meridian-e2e-takeover-'));
+    runtime = await startRuntime({
+      stateDir,
+      assemblyDir,
+      reuseAssembly: true,
+      edgePort: 0,
+      timeScale: E2E_TIME_SCALE,
+      takeoverGraceSeconds: GRACE_SECONDS,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await runtime?.stop();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('region-outage longer than the takeover grace period: the survivor takes stranded orders over, and each ends with no money and no stock held', async () => {
+    if (!runtime) throw new Error('the local runtime did not start (see beforeAll)');
+    const target = localTarget(inProcessHandle(runtime));
+    let report: DrillReport;
+    try {
+      report = await runDrill({
+        target,
+        scenario: 'region-outage',
+        // Steady load before the kill, so that some of the killed region's sagas are under way.
+        warmupSeconds: 60,
+        // Down past detection, the grace period and the first sweep, then five more sweeps: the survivor
+        // takes over during the fault (630 AWS s: 31.5 s here).
+        faultSeconds: DETECTION_SECONDS + GRACE_SECONDS + 5 * SWEEP_SECONDS,
+        recoverySeconds: 20,
+        concurrency: 4,
+        ratePerSecond: 5,
+      });
+    } finally {
+      await target.close();
+    }
+
+    const { takeover } = report;
+    const region = report.faultedRegion;
+    expect(takeover.graceSeconds).toBe(GRACE_SECONDS);
+    expect(takeover.graceMs).toBe((GRACE_SECONDS * 1000) / E2E_TIME_SCALE);
+    expect(takeover.count).toBeGreaterThan(0);
+    for (const order of takeover.orders) {
+      expect(order.homeRegion).toBe(region);
+      expect(report.target.regions.filter((r) => r !== region)).toContain(order.takenOverBy);
+      expect(['PENDING', 'RESERVED', 'PAID']).toContain(order.statusAtTakeover);
+      // Never before the home region has been unhealthy for the whole grace period.
+      expect(order.afterFaultMs).toBeGreaterThanOrEqual(takeover.graceMs!);
+      expect(order.awsEquivalentMs).toBe(order.afterFaultMs! * E2E_TIME_SCALE);
+      // Stood down with nothing held, or finished by the home region first (a reported false failure).
+      expect(['failed', 'cancelled', 'fulfilled-after-takeover']).toContain(order.fate);
+      expect(order.chargesHoldingMoney).toEqual([]);
+      expect(order.unitsHeld).toBe(0);
+    }
+    expect(takeover.byFate.inFlight).toBe(0);
+    expect(takeover.moneyHeld.count).toBe(0);
+    expect(takeover.stockHeld.count).toBe(0);
+    // Every taken-over order was one of the stranded orders, and the stranded section says so.
+    expect(report.stranded.orders.filter((o) => o.takenOver).map((o) => o.orderId)).toEqual(
+      expect.arrayContaining(takeover.orders.map((o) => o.orderId)),
+    );
+    expect(report.stranded.takenOver).toBe(takeover.count);
+    expect(report.stranded.unfinished).toBe(0);
+
+    expectInvariantsHeld(report);
   });
 });

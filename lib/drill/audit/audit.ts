@@ -3,6 +3,7 @@ import { auditStock } from './ledger';
 import { findDuplicateCharges, findUnrefunded } from './money';
 import { mergeTables, type OrderRecord } from './records';
 import { sorted } from './snapshot-index';
+import { auditTakeovers } from './takeover';
 import type { AcknowledgedOrder, AuditInput, AuditReport } from './types';
 
 /** The terminal statuses; any other status is still in flight. */
@@ -14,7 +15,8 @@ const NO_REASON = '(none)';
 
 /**
  * Judges a drill from the tables of the healthy regions and the drill's own records: the fate of every
- * order, lost and duplicate orders, duplicate and unrefunded charges, and the stock ledger.
+ * order, lost and duplicate orders, duplicate and unrefunded charges, the stock ledger, and whether every
+ * order a surviving region took over ended with no money and no stock held.
  * Pure: the same input gives the same report, with every list sorted.
  * @throws AuditInputError when the input or an item it needs is malformed, naming the field.
  */
@@ -38,6 +40,7 @@ export function auditDrill(input: AuditInput): AuditReport {
     allocations: merged.allocations,
     drillOrders: merged.drillOrders,
   });
+  const takeovers = auditTakeovers(merged);
 
   const violations: string[] = [];
   if (lost.length > 0) violations.push('lost-orders');
@@ -45,9 +48,15 @@ export function auditDrill(input: AuditInput): AuditReport {
   if (chargeFindings.length > 0) violations.push('duplicate-charges');
   if (unrefunded.length > 0) violations.push('unrefunded-charges');
   if (stock.oversoldUnits > 0) violations.push('oversold');
+  if (takeovers.takeover.moneyHeld.count > 0) violations.push('takeover-money-held');
+  if (takeovers.takeover.stockHeld.count > 0) violations.push('takeover-stock-held');
 
   return {
-    orders: { acknowledged: acks.size, ...fates(merged.drillOrders) },
+    orders: {
+      acknowledged: acks.size,
+      ...fates(merged.drillOrders, new Set(merged.takeovers.keys())),
+      takenOver: takeovers.fates,
+    },
     lost: lostSummary(lost, input.faultAt),
     duplicateOrders,
     duplicateCharges: {
@@ -57,6 +66,7 @@ export function auditDrill(input: AuditInput): AuditReport {
     },
     unrefundedCharges: { count: unrefunded.length, orderIds: unrefunded },
     stock,
+    takeover: takeovers.takeover,
     violations,
   };
 }
@@ -71,7 +81,14 @@ function firstAckPerOrder(acknowledged: readonly AcknowledgedOrder[]): Map<strin
   return acks;
 }
 
-function fates(orders: ReadonlyMap<string, OrderRecord>): Omit<AuditReport['orders'], 'acknowledged'> {
+/**
+ * The fates of the drill's orders. A taken-over order's fate is "taken over" (counted apart), not its
+ * status; while it is not terminal it is in flight like any other.
+ */
+function fates(
+  orders: ReadonlyMap<string, OrderRecord>,
+  takenOver: ReadonlySet<string>,
+): Omit<AuditReport['orders'], 'acknowledged' | 'takenOver'> {
   let fulfilled = 0;
   let cancelled = 0;
   let failed = 0;
@@ -80,6 +97,8 @@ function fates(orders: ReadonlyMap<string, OrderRecord>): Omit<AuditReport['orde
   const inFlightByStatus = new Map<string, number>();
   const inFlightIds: string[] = [];
   for (const order of orders.values()) {
+    const terminal = order.status === FULFILLED || order.status === CANCELLED || order.status === FAILED;
+    if (terminal && takenOver.has(order.orderId)) continue;
     if (order.status === FULFILLED) fulfilled++;
     else if (order.status === CANCELLED) cancelled++;
     else if (order.status === FAILED) {

@@ -1,5 +1,5 @@
 import { AuditInputError } from './errors';
-import { indexTable, latestCopy, showKey, type ItemCopy } from './snapshot-index';
+import { indexTable, latestCopy, showKey, timeOf, type ItemCopy } from './snapshot-index';
 import type { Item, RegionSnapshot } from './types';
 
 /** An order item as the audit reads it (the merged copy). */
@@ -40,6 +40,25 @@ export interface AllocationRecord {
   readonly holds: readonly HoldRecord[];
 }
 
+/** A takeover marker (pk ORDER#<id>, sk TAKEOVER): a surviving region failed a stranded order (docs/decisions/007). */
+export interface TakeoverRecord {
+  readonly orderId: string;
+  readonly customerId?: string;
+  readonly homeRegion: string;
+  readonly takenOverBy: string;
+  /** Epoch ms. */
+  readonly takenOverAt: number;
+  readonly homeUnhealthySince?: number;
+  readonly statusAtTakeover: string;
+}
+
+/** A takeover watch (pk TAKEOVER_WATCH#<observer>, sk REGION#<home>). */
+export interface WatchRecord {
+  readonly observer: string;
+  readonly homeRegion: string;
+  readonly unhealthySince?: number;
+}
+
 /** Every item the audit needs, merged across the snapshots. */
 export interface MergedTables {
   /** Every order item found (any customer), by order id. */
@@ -50,12 +69,18 @@ export interface MergedTables {
   readonly chargesByOrder: ReadonlyMap<string, readonly ChargeRecord[]>;
   /** Allocations of the drill's SKUs, by `sku \0 region`. */
   readonly allocations: ReadonlyMap<string, AllocationRecord>;
+  /** Takeover markers of the drill's orders (or customers), by order id. Markers are not orders. */
+  readonly takeovers: ReadonlyMap<string, TakeoverRecord>;
+  /** Every takeover watch in the tables (they belong to the environment, not to one drill). */
+  readonly watches: readonly WatchRecord[];
 }
 
 /** Key of an allocation in `MergedTables.allocations`. */
 export const allocationKey = (sku: string, region: string): string => `${sku}\u0000${region}`;
 
 const ORDER = { prefix: 'ORDER#', sk: 'ORDER' } as const;
+const TAKEOVER = { prefix: 'ORDER#', sk: 'TAKEOVER' } as const;
+const WATCH = { prefix: 'TAKEOVER_WATCH#', skPrefix: 'REGION#' } as const;
 const CHARGE = { prefix: 'CHARGE#', sk: 'CHARGE' } as const;
 const ALLOCATION = { prefix: 'SKU#', skPrefix: 'ALLOCATION#' } as const;
 
@@ -67,10 +92,28 @@ export function mergeTables(
 ): MergedTables {
   const orderIds = new Set<string>();
   const drillOrders = new Map<string, OrderRecord>();
+  // Markers and watches share the orders table with the orders; they are read apart and never count as orders.
+  const markers: { readonly item: Item; readonly where: string }[] = [];
+  const watches: WatchRecord[] = [];
   for (const [key, copies] of indexTable(snapshots, 'orders')) {
     const first = copies[0]?.item;
-    if (!first || first.sk !== ORDER.sk || !String(first.pk).startsWith(ORDER.prefix)) continue;
-    orderIds.add(String(first.pk).slice(ORDER.prefix.length));
+    if (!first) continue;
+    const pk = String(first.pk);
+    if (first.sk === TAKEOVER.sk && pk.startsWith(TAKEOVER.prefix)) {
+      // Written once by the survivor (then marked published): its latest copy, the survivor's on a tie.
+      markers.push({
+        item: latestCopy(copies, (i) => i.ownerRegion).item,
+        where: `orders item ${showKey(key)}`,
+      });
+      continue;
+    }
+    if (pk.startsWith(WATCH.prefix) && String(first.sk).startsWith(WATCH.skPrefix)) {
+      const item = latestCopy(copies, (i) => i.ownerRegion).item;
+      watches.push(readWatch(item, pk, String(first.sk)));
+      continue;
+    }
+    if (first.sk !== ORDER.sk || !pk.startsWith(ORDER.prefix)) continue;
+    orderIds.add(pk.slice(ORDER.prefix.length));
     const { item } = latestCopy(copies, (i) => i.homeRegion);
     const customerId = item.customerId;
     if (typeof customerId !== 'string' || !customerIds.has(customerId)) continue;
@@ -106,7 +149,19 @@ export function mergeTables(
     );
   }
 
-  return { orderIds, drillOrders, chargesByOrder, allocations };
+  // Only the drill's markers are read strictly, like its orders: other data in the table is not judged.
+  const takeovers = new Map<string, TakeoverRecord>();
+  for (const { item, where } of markers) {
+    const { orderId, customerId } = item;
+    const ofDrill =
+      (typeof orderId === 'string' && drillOrders.has(orderId)) ||
+      (typeof customerId === 'string' && customerIds.has(customerId));
+    if (!ofDrill) continue;
+    const marker = readTakeover(item, where);
+    takeovers.set(marker.orderId, marker);
+  }
+
+  return { orderIds, drillOrders, chargesByOrder, allocations, takeovers, watches };
 }
 
 /** The allocation's own region is its only writer, so its copy is the truth when that region was scanned. */
@@ -135,6 +190,32 @@ function readOrder(item: Item, where: string): OrderRecord {
     totalMinor: optNum(item, 'totalMinor', where),
     failureReason: optStr(item, 'failureReason', where),
     quantityBySku,
+  };
+}
+
+function readTakeover(item: Item, where: string): TakeoverRecord {
+  const ownerRegion = optStr(item, 'ownerRegion', where);
+  const takenOverBy = optStr(item, 'takenOverBy', where) ?? ownerRegion;
+  if (takenOverBy === undefined) throw new AuditInputError(`${where}: takenOverBy must be a string`);
+  const unhealthySince = optTime(item, 'homeUnhealthySince', where);
+  return {
+    orderId: str(item, 'orderId', where),
+    customerId: optStr(item, 'customerId', where),
+    homeRegion: str(item, 'homeRegion', where),
+    takenOverBy,
+    takenOverAt: time(item, 'takenOverAt', where),
+    ...(unhealthySince !== undefined && { homeUnhealthySince: unhealthySince }),
+    statusAtTakeover: str(item, 'statusAtTakeover', where),
+  };
+}
+
+/** A watch, read leniently (it belongs to the environment, not to the drill): its key names both regions. */
+function readWatch(item: Item, pk: string, sk: string): WatchRecord {
+  const unhealthySince = timeOf(item.unhealthySince);
+  return {
+    observer: pk.slice(WATCH.prefix.length),
+    homeRegion: sk.slice(WATCH.skPrefix.length),
+    ...(Number.isFinite(unhealthySince) && { unhealthySince }),
   };
 }
 
@@ -192,4 +273,15 @@ function num(item: Item, field: string, where: string): number {
 
 function optNum(item: Item, field: string, where: string): number | undefined {
   return item[field] === undefined ? undefined : num(item, field, where);
+}
+
+/** An ISO-8601 time (or epoch ms) as epoch ms. */
+function time(item: Item, field: string, where: string): number {
+  const ms = timeOf(item[field]);
+  if (!Number.isFinite(ms)) throw new AuditInputError(`${where}: ${field} must be an ISO-8601 time`);
+  return ms;
+}
+
+function optTime(item: Item, field: string, where: string): number | undefined {
+  return item[field] === undefined ? undefined : time(item, field, where);
 }

@@ -85,11 +85,17 @@ export interface AuditReport {
     readonly fulfilled: number;
     readonly cancelled: number;
     readonly failed: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
+    /** Every order not terminal yet, taken over or not (its saga still owes an outcome). */
     readonly inFlight: {
       readonly total: number;
       readonly byStatus: Readonly<Record<string, number>>;
       readonly orderIds: readonly string[];
     };
+    /**
+     * The fourth fate (docs/decisions/007): orders with a takeover marker. They are not counted in
+     * fulfilled, cancelled or failed above; one still in flight is counted in `inFlight` too.
+     */
+    readonly takenOver: TakenOverFates;
   };
   /** Acknowledged but absent from every snapshot. rpoSeconds: (faultAt − earliest lost ackAt)/1000, 0 when none lost or no faultAt; lostWindowSeconds: span between first and last lost ack. */
   readonly lost: {
@@ -125,8 +131,75 @@ export interface AuditReport {
     /** Holds still kept for FAILED or CANCELLED drill orders (not released): counted as held, reported here. */
     readonly terminalHolds: { readonly units: number; readonly orderIds: readonly string[] };
   };
-  /** Names of broken invariants: 'lost-orders', 'duplicate-orders', 'duplicate-charges', 'unrefunded-charges', 'oversold'. */
+  /** Orders a surviving region took over, and whether each left money or stock held. */
+  readonly takeover: TakeoverAudit;
+  /**
+   * Names of broken invariants: 'lost-orders', 'duplicate-orders', 'duplicate-charges', 'unrefunded-charges',
+   * 'oversold', 'takeover-money-held', 'takeover-stock-held'.
+   */
   readonly violations: readonly string[];
+}
+
+/** How the orders with a takeover marker ended. */
+export interface TakenOverFates {
+  readonly total: number;
+  /** Ended FAILED: normally HomeRegionUnavailable (the home region stood down); another reason if it failed first. */
+  readonly failed: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
+  readonly cancelled: number;
+  /** "Taken over, then fulfilled": the home region finished it before it saw the marker (a false failure). */
+  readonly fulfilledAfterTakeover: number;
+  /** Not terminal yet: the home region has not stood down (or not come back). */
+  readonly inFlight: number;
+}
+
+/** The fate of one taken-over order, by its final status. */
+export type TakeoverFate = 'failed' | 'cancelled' | 'fulfilled-after-takeover' | 'in-flight';
+
+/** One order a surviving region took over, as its marker and its final state tell. */
+export interface TakenOverOrder {
+  readonly orderId: string;
+  /** The order's home region (the marker's `homeRegion`). */
+  readonly homeRegion: string;
+  /** The surviving region that wrote the marker. */
+  readonly takenOverBy: string;
+  /** The marker's `takenOverAt`, epoch ms. */
+  readonly takenOverAt: number;
+  /** When the survivor first saw the home region unhealthy (its watch), epoch ms, when the marker says. */
+  readonly homeUnhealthySince?: number;
+  readonly statusAtTakeover: string;
+  /** The order's status at the end (`MISSING`: no order item was found for the marker). */
+  readonly finalStatus: string;
+  readonly failureReason?: string;
+  readonly fate: TakeoverFate;
+  /** Charges still holding money although the order did not end FULFILLED (authorized, or captured and not refunded). */
+  readonly chargesHoldingMoney: readonly string[];
+  /** Units still held for the order that should not be: any hold once FAILED/CANCELLED; a hold outside its home region once FULFILLED. */
+  readonly unitsHeld: number;
+}
+
+/** A survivor's watch on an unhealthy home region (pk TAKEOVER_WATCH#<observer>, sk REGION#<home>). */
+export interface TakeoverWatch {
+  readonly observer: string;
+  readonly homeRegion: string;
+  /** Epoch ms, when the item says. */
+  readonly unhealthySince?: number;
+}
+
+/** What the audit found about takeovers (docs/decisions/007); every list sorted by order id. */
+export interface TakeoverAudit {
+  readonly orders: readonly TakenOverOrder[];
+  /** Taken over, then fulfilled: reported, not a violation (ADR 007 consequences). */
+  readonly falseFailures: readonly string[];
+  /** Settled taken-over orders (not FULFILLED) with a charge still holding money: a violation. */
+  readonly moneyHeld: { readonly count: number; readonly orderIds: readonly string[] };
+  /** Settled taken-over orders with stock still held for them: a violation. */
+  readonly stockHeld: {
+    readonly count: number;
+    readonly units: number;
+    readonly orderIds: readonly string[];
+  };
+  /** Watches still in the tables (a survivor still sees a region unhealthy); normally none after a recovery. */
+  readonly watches: readonly TakeoverWatch[];
 }
 
 /** How the tables of several regions differ, item for item. */

@@ -36,6 +36,10 @@ export function formatMoney(minor: number, currency: string, locale = 'en-US'): 
 
 /** Machine reasons (error names, provider codes) the customer should see in words. */
 const HUMAN_REASONS: ReadonlyArray<[RegExp, string]> = [
+  [
+    /HomeRegionUnavailable|OrderTakenOver/,
+    'the part of our service that was processing it became unavailable; please place it again',
+  ],
   [/OutOfStock|out[_ -]of[_ -]stock|insufficient[_ -]stock/i, 'one or more items went out of stock'],
   [/insufficient[_ -]funds/i, 'your card has insufficient funds'],
   [/PaymentDeclined|card[_ -]declined|declined/i, 'your payment was declined'],

@@ -39,6 +39,13 @@ const stockFailedData = z.object({
   requested: z.number(),
   available: z.number(),
 });
+const orderTakenOverData = z.object({
+  orderId: z.string().min(1),
+  customerId: z.string().min(1),
+  homeRegion: z.string().min(1),
+  takenOverBy: z.string().min(1),
+  reason: z.string(),
+});
 const paymentDeclinedData = z.object({
   orderId: z.string().min(1),
   chargeId: z.string().optional(),
@@ -48,12 +55,18 @@ const paymentDeclinedData = z.object({
 /** A rendered action for an event, or why there is none. */
 type Plan =
   | { readonly kind: 'alert'; readonly alert: OpsAlert; readonly orderId: string }
-  | { readonly kind: 'customer'; readonly orderId: string; readonly reason: string }
+  | {
+      readonly kind: 'customer';
+      readonly template: 'payment-declined' | 'order-failed';
+      readonly orderId: string;
+      readonly reason: string;
+    }
   | { readonly kind: 'ignore'; readonly reason: string };
 
 /**
  * Turns domain events into ops alerts (OrderFailed, ShipmentFailed, StockReservationFailed) and
- * customer messages (PaymentDeclined), once per event id. Other types, and events of a known type
+ * customer messages (PaymentDeclined; OrderTakenOver, the failure a surviving region decided for a
+ * stranded order), once per event id. Other types, and events of a known type
  * whose data does not match its schema, are ignored (reported, never thrown: a retry cannot fix them).
  *
  * Only events of this region are acted on. Events are replicated to every region for visibility, and
@@ -85,14 +98,14 @@ export async function handleDomainEvent(
       const receipt = await deps.alerter.alert(message);
       result = { outcome: 'alerted', messageId: receipt.messageId };
     } else {
-      const rendered = renderCustomerMessage('payment-declined', {
+      const rendered = renderCustomerMessage(plan.template, {
         orderId: plan.orderId,
         reason: plan.reason,
       });
       const receipt = await deps.notifier.publishToTopic({
         ...rendered,
         orderId: plan.orderId,
-        template: 'payment-declined',
+        template: plan.template,
         correlationId: event.correlationId,
       });
       result = { outcome: 'notified', messageId: receipt.messageId };
@@ -130,7 +143,14 @@ function planFor(event: EventEnvelope): Plan {
     case 'PaymentDeclined': {
       const d = paymentDeclinedData.safeParse(event.data);
       return d.success
-        ? { kind: 'customer', orderId: d.data.orderId, reason: d.data.reason }
+        ? { kind: 'customer', template: 'payment-declined', orderId: d.data.orderId, reason: d.data.reason }
+        : invalid(event, d.error);
+    }
+    case 'OrderTakenOver': {
+      // The survivor tells the customer: the home region's saga, when it returns, stands down silently.
+      const d = orderTakenOverData.safeParse(event.data);
+      return d.success
+        ? { kind: 'customer', template: 'order-failed', orderId: d.data.orderId, reason: d.data.reason }
         : invalid(event, d.error);
     }
     default:

@@ -8,12 +8,17 @@ import {
 import { z } from 'zod';
 import { isConditionalCheckFailed } from '../../shared/errors';
 import { InvalidCursorError } from '../domain/errors';
-import type { Order } from '../domain/order';
+import { isTerminal, type Order, type Takeover } from '../domain/order';
 import type { OrderPage, OrderRepository, StatusChange } from '../domain/ports';
 
 /** Key layout of an order item (services/shared/tables.ts). */
 export const orderKey = (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' });
+/** Key of an order's takeover marker: beside the order, so one Query reads both. */
+export const takeoverKey = (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'TAKEOVER' });
 const customerKey = (customerId: string) => `CUSTOMER#${customerId}`;
+/** gsi2 partition of the orders of a home region that are not terminal yet. */
+const activeKey = (homeRegion: string) => `ACTIVE#${homeRegion}`;
+const activeSortKey = (updatedAt: string, orderId: string) => `${updatedAt}#${orderId}`;
 
 /** The attributes of an order item that are not the order itself. */
 interface OrderItemKeys {
@@ -39,7 +44,7 @@ export class DynamoOrderRepository implements OrderRepository {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keysOf(order), entity: 'Order', ...order },
+          Item: { ...keysOf(order), ...activeKeysOf(order), entity: 'Order', ...order },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -103,12 +108,21 @@ export class DynamoOrderRepository implements OrderRepository {
       sets.push('cancellationReason = :cancellationReason');
       values[':cancellationReason'] = change.cancellationReason;
     }
+    // gsi2 lists the orders that are not terminal, by last update: a terminal order leaves it.
+    let removes = '';
+    if (isTerminal(change.to)) {
+      removes = ' REMOVE gsi2pk, gsi2sk';
+    } else {
+      sets.push('gsi2pk = :gsi2pk', 'gsi2sk = :gsi2sk');
+      values[':gsi2pk'] = activeKey(change.ownerRegion);
+      values[':gsi2sk'] = activeSortKey(change.updatedAt, change.orderId);
+    }
     try {
       const out = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: orderKey(change.orderId),
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${removes}`,
           ConditionExpression: '#status = :from AND ownerRegion = :owner',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
@@ -121,6 +135,74 @@ export class DynamoOrderRepository implements OrderRepository {
       throw err;
     }
   }
+
+  async getWithTakeover(orderId: string): Promise<{ order?: Order; takeover?: Takeover }> {
+    const { pk } = orderKey(orderId);
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ConsistentRead: true,
+      }),
+    );
+    const items = out.Items ?? [];
+    const order = items.find((i) => i.sk === orderKey(orderId).sk);
+    const takeover = items.find((i) => i.sk === takeoverKey(orderId).sk);
+    return {
+      ...(order ? { order: fromItem(order) } : {}),
+      ...(takeover ? { takeover: takeoverFromItem(takeover) } : {}),
+    };
+  }
+
+  async listStale(
+    homeRegion: string,
+    updatedBefore: string,
+    limit: number,
+    cursor?: string,
+  ): Promise<OrderPage> {
+    const out = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk < :before',
+        ExpressionAttributeValues: { ':pk': activeKey(homeRegion), ':before': updatedBefore },
+        Limit: limit,
+        ...(cursor !== undefined && {
+          ExclusiveStartKey: JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<
+            string,
+            unknown
+          >,
+        }),
+      }),
+    );
+    const items = (out.Items ?? []).map(fromItem);
+    // An internal cursor (never shown to a client): the index key DynamoDB stopped at.
+    return out.LastEvaluatedKey
+      ? { items, nextCursor: Buffer.from(JSON.stringify(out.LastEvaluatedKey), 'utf8').toString('base64url') }
+      : { items };
+  }
+}
+
+/** The gsi2 attributes of an order that is not terminal (none for a terminal one). */
+function activeKeysOf(order: Order): { gsi2pk?: string; gsi2sk?: string } {
+  if (isTerminal(order.status)) return {};
+  return { gsi2pk: activeKey(order.ownerRegion), gsi2sk: activeSortKey(order.updatedAt, order.orderId) };
+}
+
+/** A takeover marker item as the domain sees it. */
+export function takeoverFromItem(item: Record<string, unknown>): Takeover {
+  return {
+    orderId: item.orderId as string,
+    customerId: item.customerId as string,
+    homeRegion: item.homeRegion as string,
+    takenOverBy: item.takenOverBy as string,
+    takenOverAt: item.takenOverAt as string,
+    statusAtTakeover: item.statusAtTakeover as Takeover['statusAtTakeover'],
+    reason: item.reason as string,
+    homeUnhealthySince: item.homeUnhealthySince as string,
+    ...(typeof item.publishedAt === 'string' && { publishedAt: item.publishedAt }),
+  };
 }
 
 function keysOf(order: Pick<Order, 'orderId' | 'customerId' | 'createdAt'>): OrderItemKeys {
@@ -132,7 +214,7 @@ function keysOf(order: Pick<Order, 'orderId' | 'customerId' | 'createdAt'>): Ord
 }
 
 function fromItem(item: Record<string, unknown>): Order {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, entity: _e, ...order } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, gsi2pk: _a1, gsi2sk: _a2, entity: _e, ...order } = item;
   return order as unknown as Order;
 }
 

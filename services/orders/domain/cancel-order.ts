@@ -45,7 +45,7 @@ export class CancelOrder {
   async execute(cmd: CancelOrderCommand): Promise<CancelOutcome> {
     const { deps } = this;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const order = await deps.orders.get(cmd.orderId);
+      const { order, takeover } = await deps.orders.getWithTakeover(cmd.orderId);
       if (!order) throw new OrderNotFoundError(cmd.orderId);
       const owned = order.ownerRegion === deps.region;
       const at = new Date(deps.clock.now());
@@ -58,6 +58,8 @@ export class CancelOrder {
         return { kind: 'already', order };
       }
       if (!isCancellable(order.status)) throw new OrderNotCancellableError(order.orderId, order.status);
+      // A surviving region already failed the order (docs/decisions/007): it reads as FAILED everywhere.
+      if (takeover) throw new OrderNotCancellableError(order.orderId, `FAILED (${takeover.reason})`);
 
       if (!owned) {
         if (cmd.via === 'event') return { kind: 'not-owner', order };

@@ -70,6 +70,19 @@ export class OrderHomedElsewhereError extends MeridianError {
   }
 }
 
+/**
+ * A surviving region took the order over while this (home) region was unavailable (docs/decisions/007):
+ * the saga must not move it forward. It compensates what it did and records FAILED (SAGA_ERRORS.orderTakenOver).
+ */
+export class OrderTakenOverError extends MeridianError {
+  readonly kind = 'conflict';
+  readonly code = 'ORDER_TAKEN_OVER';
+  constructor(orderId: string, by: string, requested: string) {
+    super(`order ${orderId} was taken over by ${by}; refusing to move it to ${requested}`);
+    this.name = SAGA_ERRORS.orderTakenOver;
+  }
+}
+
 /** The order kept changing under a conditional update even after a re-read; the caller may retry. */
 export class OrderUpdateConflictError extends MeridianError {
   readonly kind = 'conflict';

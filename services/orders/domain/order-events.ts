@@ -1,7 +1,7 @@
 import { createEvent, type EventEnvelope } from '../../shared/events';
 import { fromMinorUnits } from '../../shared/money';
 import type { OrderStatus } from '../../shared/saga';
-import type { Order } from './order';
+import type { Order, Takeover } from './order';
 
 /**
  * Builders of the orders service's events. Ids are deterministic so that a retry that publishes
@@ -100,4 +100,29 @@ export function statusChanged(
     );
   }
   return events;
+}
+
+/** OrderTakenOver: a surviving region failed a stranded order; one id per order, so a re-publish dedupes. */
+export function orderTakenOver(
+  takeover: Takeover,
+  correlationId: string,
+  region: string,
+  at: Date,
+): EventEnvelope<'OrderTakenOver'> {
+  return createEvent({
+    id: `${takeover.orderId}:OrderTakenOver`,
+    type: 'OrderTakenOver',
+    source: SOURCE,
+    region,
+    correlationId,
+    time: at,
+    data: {
+      orderId: takeover.orderId,
+      customerId: takeover.customerId,
+      homeRegion: takeover.homeRegion,
+      takenOverBy: takeover.takenOverBy,
+      statusAtTakeover: takeover.statusAtTakeover,
+      reason: takeover.reason,
+    },
+  });
 }

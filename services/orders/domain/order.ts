@@ -1,5 +1,12 @@
 import { fromMinorUnits, type Currency } from '../../shared/money';
-import { CANCELLABLE_STATUSES, TERMINAL_STATUSES, type OrderStatus, type SagaInput } from '../../shared/saga';
+import {
+  CANCELLABLE_STATUSES,
+  SAGA_ERRORS,
+  TAKEOVER_REASON,
+  TERMINAL_STATUSES,
+  type OrderStatus,
+  type SagaInput,
+} from '../../shared/saga';
 
 /** One line of an order; prices in integer minor units (hundredths, see shared/money.ts). */
 export interface OrderLine {
@@ -38,6 +45,26 @@ export interface Order {
   readonly cancellationReason?: string;
 }
 
+/**
+ * A surviving region's decision to fail a stranded order of an unavailable home region
+ * (docs/decisions/007): a separate item the survivor owns, so the order item keeps its single writer.
+ */
+export interface Takeover {
+  readonly orderId: string;
+  readonly customerId: string;
+  readonly homeRegion: string;
+  /** The survivor that decided; the only writer of the marker. */
+  readonly takenOverBy: string;
+  readonly takenOverAt: string;
+  /** The order's status in the survivor's replica when it decided. */
+  readonly statusAtTakeover: OrderStatus;
+  readonly reason: string;
+  /** Since when the survivor has seen the home region's health check failing. */
+  readonly homeUnhealthySince: string;
+  /** When OrderTakenOver was published (absent until it was). */
+  readonly publishedAt?: string;
+}
+
 /** A validated POST /orders body (decimal prices, as the client sent them). */
 export interface OrderRequest {
   readonly customerId: string;
@@ -64,14 +91,24 @@ export interface OrderView {
   readonly updatedAt: string;
   readonly statusHistory: StatusHistoryEntry[];
   readonly failureReason?: string;
+  /** Present when a surviving region took the order over while its home region was unavailable. */
+  readonly takeover?: { by: string; at: string; statusAtTakeover: OrderStatus };
 }
 
-/** Builds the response body of an order. */
-export function toOrderView(order: Order): OrderView {
+/**
+ * Builds the response body of an order. With a takeover marker, an order that is not terminal reads as
+ * FAILED (HomeRegionUnavailable): that is what the customer was told, and what the home region will
+ * record when it returns. A terminal order shows its own status, a FULFILLED one included.
+ */
+export function toOrderView(order: Order, takeover?: Takeover): OrderView {
+  const overlaid = takeover !== undefined && !isTerminal(order.status);
+  const history = order.statusHistory.map((h) => ({ ...h }));
+  if (overlaid) history.push({ status: 'FAILED', at: takeover.takenOverAt, reason: takeover.reason });
+  const failureReason = overlaid ? takeover.reason : order.failureReason;
   return {
     orderId: order.orderId,
     customerId: order.customerId,
-    status: order.status,
+    status: overlaid ? 'FAILED' : order.status,
     currency: order.currency,
     lines: order.lines.map((l) => ({
       productId: l.productId,
@@ -82,10 +119,28 @@ export function toOrderView(order: Order): OrderView {
     total: fromMinorUnits(order.totalMinor),
     homeRegion: order.homeRegion,
     createdAt: order.createdAt,
-    updatedAt: order.updatedAt,
-    statusHistory: order.statusHistory.map((h) => ({ ...h })),
-    ...(order.failureReason !== undefined ? { failureReason: order.failureReason } : {}),
+    updatedAt: overlaid && takeover.takenOverAt > order.updatedAt ? takeover.takenOverAt : order.updatedAt,
+    statusHistory: history,
+    ...(failureReason !== undefined ? { failureReason } : {}),
+    ...(takeover !== undefined
+      ? {
+          takeover: {
+            by: takeover.takenOverBy,
+            at: takeover.takenOverAt,
+            statusAtTakeover: takeover.statusAtTakeover,
+          },
+        }
+      : {}),
   };
+}
+
+/**
+ * The failure reason to record: a saga that stood down after a takeover passes the error's name (or
+ * `name: message`), and the order records the reason the customer was given, HomeRegionUnavailable.
+ */
+export function failureReasonOf(given: string | undefined): string | undefined {
+  const takenOver = SAGA_ERRORS.orderTakenOver;
+  return given === takenOver || given?.startsWith(`${takenOver}:`) ? TAKEOVER_REASON : given;
 }
 
 /** The saga's input for an order; token and e-mail come from the (fingerprinted) request, never storage. */

@@ -1,5 +1,5 @@
 import type { OrderStatus, SagaInput } from '../../shared/saga';
-import type { Order, StatusHistoryEntry } from './order';
+import type { Order, StatusHistoryEntry, Takeover } from './order';
 
 /** The record that binds an Idempotency-Key to one request fingerprint and one order id. */
 export interface IdempotencyRecord {
@@ -55,6 +55,45 @@ export interface OrderRepository {
   listByCustomer(customerId: string, limit: number, cursor?: string): Promise<OrderPage>;
   /** Applies `change` if its condition holds; returns the updated order, or undefined if it did not hold. */
   changeStatus(change: StatusChange): Promise<Order | undefined>;
+  /** The order and its takeover marker, if any, in one strongly consistent read of this region's replica. */
+  getWithTakeover(orderId: string): Promise<{ readonly order?: Order; readonly takeover?: Takeover }>;
+  /**
+   * Orders of `homeRegion` that are not terminal and were last updated before `updatedBefore` (ISO),
+   * oldest first, at most `limit` (an eventually consistent index read: re-read before acting).
+   */
+  listStale(homeRegion: string, updatedBefore: string, limit: number, cursor?: string): Promise<OrderPage>;
+}
+
+/** Port: takeover markers and the watches that time a peer region's unavailability (docs/decisions/007). */
+export interface TakeoverStore {
+  /** The marker of an order, if any. */
+  get(orderId: string): Promise<Takeover | undefined>;
+  /** Records that OrderTakenOver was published for the marker (written by `survivor`). */
+  markPublished(orderId: string, survivor: string, at: string): Promise<void>;
+  /** Writes the marker unless one exists; returns the stored marker either way. */
+  create(takeover: Takeover): Promise<{ readonly created: boolean; readonly takeover: Takeover }>;
+  /**
+   * Starts watching `home` from `observer` (since `at`) unless a watch exists; returns since when the
+   * observer has seen it unhealthy.
+   */
+  startWatch(observer: string, home: string, at: string): Promise<{ readonly unhealthySince: string }>;
+  /** Ends the watch, if any (the home region is healthy again). */
+  endWatch(observer: string, home: string): Promise<void>;
+}
+
+/**
+ * Port: takeover markers as each peer region's own replica holds them, read there. A region returning
+ * from an outage has not yet received every marker its peers wrote meanwhile (docs/decisions/007).
+ */
+export interface PeerTakeovers {
+  /** A marker for the order in any peer's replica, and the peers that could not be asked. */
+  find(orderId: string): Promise<{ readonly takeover?: Takeover; readonly unreachable: readonly string[] }>;
+}
+
+/** Port: whether Route 53 routes to each region (its health check), as seen now. */
+export interface RegionHealth {
+  /** Per region: true healthy, false unhealthy, undefined unknown (no check found, or it could not be read). */
+  check(regions: readonly string[]): Promise<ReadonlyMap<string, boolean | undefined>>;
 }
 
 /** Port: starts the order saga. Starting twice for one order must be harmless. */

@@ -6,17 +6,24 @@ import {
   OrderCancelledError,
   OrderHomedElsewhereError,
   OrderNotFoundError,
+  OrderTakenOverError,
   OrderUpdateConflictError,
 } from './errors';
-import { decideStatus, type Order } from './order';
+import { decideStatus, failureReasonOf, isForwardStatus, type Order, type Takeover } from './order';
 import { statusChanged } from './order-events';
-import type { OrderRepository } from './ports';
+import type { OrderRepository, PeerTakeovers } from './ports';
 
 export interface SetOrderStatusDeps {
   readonly orders: OrderRepository;
   readonly publisher: EventPublisher;
   readonly clock: Clock;
   readonly region: string;
+  /**
+   * Where to look for a takeover this region's replica may not have received yet, and after how long
+   * without an update an order may have been taken over (half the grace period: room for clock skew).
+   * Without it, only the local replica is consulted.
+   */
+  readonly peerTakeovers?: { readonly peers: PeerTakeovers; readonly staleAfterMs: number };
 }
 
 /** Reason recorded when the saga fails an order without saying why. */
@@ -34,7 +41,8 @@ export class SetOrderStatus {
   async execute(input: SetStatusInput): Promise<{ orderId: string; status: OrderStatus }> {
     const { deps } = this;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const order = await deps.orders.get(input.orderId);
+      // The marker comes with the order in one read (same partition), so the check costs nothing extra.
+      const { order, takeover } = await deps.orders.getWithTakeover(input.orderId);
       if (!order) throw new OrderNotFoundError(input.orderId);
       if (order.ownerRegion !== deps.region) {
         throw new OrderHomedElsewhereError(order.orderId, order.ownerRegion, deps.region);
@@ -58,7 +66,14 @@ export class SetOrderStatus {
         case 'invalid':
           throw new InvalidStatusTransitionError(order.orderId, order.status, input.status);
         case 'move': {
-          const reason = reasonFor(decision.to, order, input.reason);
+          // A surviving region took the order over while this region was unavailable: moving it forward
+          // would fulfil an order the customer was told had failed. FULFILLED is past the point of no
+          // return (the goods left), so only RESERVED, PAID and SHIPPED are refused (docs/decisions/007).
+          if (isForwardStatus(decision.to) && decision.to !== 'FULFILLED') {
+            const decided = takeover ?? (await this.remoteTakeover(order, at.getTime()));
+            if (decided) throw new OrderTakenOverError(order.orderId, decided.takenOverBy, decision.to);
+          }
+          const reason = reasonFor(decision.to, order, failureReasonOf(input.reason));
           const updated = await deps.orders.changeStatus({
             orderId: order.orderId,
             from: order.status,
@@ -77,6 +92,18 @@ export class SetOrderStatus {
       }
     }
     throw new OrderUpdateConflictError(input.orderId);
+  }
+
+  /**
+   * Only an order left untouched long enough can have been taken over, and only then is a peer asked:
+   * after an outage this region's saga resumes before its replica has caught up with the markers its
+   * peers wrote meanwhile. A peer that cannot be asked does not block the order: if it decided, its
+   * marker arrives later and the order reads as taken over, then fulfilled (a reported false failure).
+   */
+  private async remoteTakeover(order: Order, now: number): Promise<Takeover | undefined> {
+    const check = this.deps.peerTakeovers;
+    if (!check || now - Date.parse(order.updatedAt) < check.staleAfterMs) return undefined;
+    return (await check.peers.find(order.orderId)).takeover;
   }
 }
 

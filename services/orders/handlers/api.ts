@@ -99,7 +99,8 @@ export function buildApiHandler(deps: ApiDeps): ApiHandler {
 
   const getOrder = async ({ params }: Request): Promise<Reply> => {
     const { id } = check(orderIdParamsSchema, params, 'pathParameters');
-    return { status: 200, body: toOrderView(await deps.getOrder.execute(id)) };
+    const { order, takeover } = await deps.getOrder.execute(id);
+    return { status: 200, body: toOrderView(order, takeover) };
   };
 
   const listOrders = async ({ event }: Request): Promise<Reply> => {
@@ -112,7 +113,7 @@ export function buildApiHandler(deps: ApiDeps): ApiHandler {
     return {
       status: 200,
       body: {
-        items: page.items.map(toOrderView),
+        items: page.items.map(({ order, takeover }) => toOrderView(order, takeover)),
         ...(page.nextCursor !== undefined ? { nextCursor: page.nextCursor } : {}),
       },
     };

@@ -1,5 +1,6 @@
 import {
   DEFAULT_ENVIRONMENTS,
+  DEFAULT_TAKEOVER_GRACE_MINUTES,
   DUMMY_ACCOUNT,
   ENVIRONMENT_NAMES,
   EnvironmentConfigError,
@@ -419,5 +420,36 @@ describe('inventory consistency "strong" (multi-Region strong consistency)', () 
     );
 
     expect(env.regions).toEqual(regions);
+  });
+});
+
+describe('takeover grace period (takeoverGraceMinutes, docs/decisions/007)', () => {
+  it('defaults to 25 minutes in every environment: reservation TTL + authorization timeout + DNS failover', () => {
+    expect(DEFAULT_TAKEOVER_GRACE_MINUTES).toBe(25);
+    for (const name of ENVIRONMENT_NAMES) {
+      expect({ name, grace: resolveEnvironment(DEFAULT_ENVIRONMENTS[name]).takeoverGraceMinutes }).toEqual({
+        name,
+        grace: 25,
+      });
+    }
+  });
+
+  it.each([1, 60, 1440])('takes a configured %i minutes', (minutes) => {
+    expect(resolveEnvironment(prodWith({ takeoverGraceMinutes: minutes })).takeoverGraceMinutes).toBe(
+      minutes,
+    );
+  });
+
+  it.each([
+    [0, /at least 1/],
+    [-5, /at least 1/],
+    [1441, /at most 1440/],
+    [2.5, /whole number of minutes/],
+    ['25', /expected number/],
+    [null, /expected number/],
+  ])('rejects %p, naming the field', (value, message) => {
+    const problems = problemsFor(prodWith({ takeoverGraceMinutes: value }), 'takeoverGraceMinutes');
+
+    expect(problems).toEqual([expect.stringMatching(message)]);
   });
 });

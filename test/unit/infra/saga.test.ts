@@ -20,6 +20,7 @@ import {
   OrderCancelledError,
   OrderHomedElsewhereError,
   OrderNotFoundError,
+  OrderTakenOverError,
 } from '../../../services/orders/domain/errors';
 import {
   MissingTaskTokenError,
@@ -502,6 +503,11 @@ describe('OrderSaga', () => {
       ['CreateShipment', 'States.Timeout'],
       ['CreateShipment', 'ShipmentCancelledError'],
       ['SetStatusShipped', SAGA_ERRORS.orderCancelled],
+      ['SetStatusReserved', SAGA_ERRORS.orderTakenOver],
+      ['SetStatusPaid', SAGA_ERRORS.orderTakenOver],
+      ['SetStatusShipped', SAGA_ERRORS.orderTakenOver],
+      ['SetStatusFailed', SAGA_ERRORS.orderTakenOver],
+      ['SetStatusCancelled', SAGA_ERRORS.orderTakenOver],
       ['RecordExecution', 'DynamoDB.ConditionalCheckFailedException'],
       ['ReleaseStock', 'ValidationError'],
     ])('never retries %s on the business error %s', (name, error) => {
@@ -519,6 +525,7 @@ describe('OrderSaga', () => {
           new OrderCancelledError('ord_1', 'PAID'),
           new InvalidStatusTransitionError('ord_1', 'SHIPPED', 'FAILED'),
           new OrderHomedElsewhereError('ord_1', 'us-east-1', 'eu-west-1'),
+          new OrderTakenOverError('ord_1', 'us-east-1', 'PAID'),
           new OrderNotFoundError('ord_1'),
           new PaymentDeclinedError('ord_1', 'card_declined'),
           new PaymentOwnershipError('ord_1', 'us-east-1', 'eu-west-1'),
@@ -691,6 +698,7 @@ describe('OrderSaga', () => {
     const COMPENSATE_TAIL_FAILED = [
       'WasOrderCancelled',
       'SetStatusFailed',
+      'WasOrderTakenOver',
       'WhichFinalStatus',
       'NotifyFailed',
       'OrderCompensated',
@@ -803,12 +811,102 @@ describe('OrderSaga', () => {
         failures: { AuthorizePayment: SAGA_ERRORS.paymentDeclined },
         results: { SetStatusFailed: { orderId: 'ord_1', status: 'CANCELLED' } },
       });
-      expect(walk.path.slice(-4)).toEqual([
+      expect(walk.path.slice(-5)).toEqual([
         'SetStatusFailed',
+        'WasOrderTakenOver',
         'WhichFinalStatus',
         'NotifyCancelled',
         'OrderCompensated',
       ]);
+    });
+
+    describe('an order a surviving region took over (docs/decisions/007)', () => {
+      it('checks for the takeover right after SetStatusFailed, before choosing the customer notice', () => {
+        expect(state(f.definition, 'SetStatusFailed').Next).toBe('WasOrderTakenOver');
+        expect(state(f.definition, 'WasOrderTakenOver')).toEqual({
+          Type: 'Choice',
+          Choices: [
+            { Variable: '$.error.Error', StringEquals: SAGA_ERRORS.orderTakenOver, Next: 'OrderCompensated' },
+          ],
+          Default: 'WhichFinalStatus',
+        });
+        expect(SAGA_ERRORS.orderTakenOver).toBe(new OrderTakenOverError('ord_1', 'us-east-1', 'PAID').name);
+        // The other paths are unchanged: the final status still picks the notice.
+        expect(state(f.definition, 'WhichFinalStatus')).toEqual({
+          Type: 'Choice',
+          Choices: [
+            { Variable: '$.results.finalStatus.status', StringEquals: 'CANCELLED', Next: 'NotifyCancelled' },
+          ],
+          Default: 'NotifyFailed',
+        });
+        expect(state(f.definition, 'OrderCompensated').Type).toBe('Succeed');
+      });
+
+      it.each([
+        ['SetStatusReserved', ['ReleaseStock']],
+        ['SetStatusPaid', ['RefundPayment', 'ReleaseStock']],
+        ['SetStatusShipped', ['CancelShipment', 'RefundPayment', 'ReleaseStock']],
+      ])(
+        'noticed at %s: undoes its own effects, records FAILED and ends without notifying again',
+        (failing, undo) => {
+          const walk = walkDefinition(f.definition, {
+            input: sagaInputSchema.parse(SAMPLE_INPUT),
+            failures: { [failing]: SAGA_ERRORS.orderTakenOver },
+          });
+          const after = walk.path.slice(walk.path.indexOf(failing) + 1);
+
+          expect(after).toEqual([
+            ...undo,
+            'WasOrderCancelled',
+            'SetStatusFailed',
+            'WasOrderTakenOver',
+            'OrderCompensated',
+          ]);
+          expect(walk.path).not.toContain('NotifyFailed');
+          expect(walk.path).not.toContain('NotifyCancelled');
+          expect(walk.path).not.toContain('StandDownReleaseStock');
+          expect(walk.end.Type).toBe('Succeed');
+          // SetStatusFailed gets the error name; setOrderStatus records it as HomeRegionUnavailable.
+          expect(walk.data.error).toEqual({ Error: SAGA_ERRORS.orderTakenOver, Cause: expect.any(String) });
+          expect(state(f.definition, 'SetStatusFailed').Parameters?.['reason.$']).toBe('$.error.Error');
+        },
+      );
+
+      it('sends no notice even when the order ended CANCELLED (the survivor already told the customer)', () => {
+        const walk = walkDefinition(f.definition, {
+          failures: { SetStatusPaid: SAGA_ERRORS.orderTakenOver },
+          results: { SetStatusFailed: { orderId: 'ord_1', status: 'CANCELLED' } },
+        });
+
+        expect(walk.path.slice(-3)).toEqual(['SetStatusFailed', 'WasOrderTakenOver', 'OrderCompensated']);
+      });
+
+      it.each([
+        'SetStatusReserved',
+        'SetStatusPaid',
+        'SetStatusShipped',
+        'SetStatusFailed',
+        'SetStatusCancelled',
+      ])('%s never retries OrderTakenOverError (a final error, straight to its Catch)', (name) => {
+        const [first] = state(f.definition, name).Retry ?? [];
+
+        expect(first?.ErrorEquals).toContain(SAGA_ERRORS.orderTakenOver);
+        expect(first?.MaxAttempts).toBe(0);
+      });
+
+      it('still notifies a failure that is not a takeover', () => {
+        const walk = walkDefinition(f.definition, {
+          failures: { SetStatusPaid: SAGA_ERRORS.invalidTransition },
+        });
+
+        expect(walk.path.slice(-5)).toEqual([
+          'SetStatusFailed',
+          'WasOrderTakenOver',
+          'WhichFinalStatus',
+          'NotifyFailed',
+          'OrderCompensated',
+        ]);
+      });
     });
 
     it('a failed customer notice after compensation still ends the execution cleanly', () => {

@@ -67,7 +67,7 @@ describe('synthLocal + readAssembly', () => {
         .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
         .map(([id]) => id)
         .sort();
-      expect(templateFunctions).toHaveLength(20);
+      expect(templateFunctions).toHaveLength(21);
       expect(region.functions.map((f) => f.logicalId).sort()).toEqual(templateFunctions);
       for (const fn of region.functions) {
         expect(fn.handler).toMatch(/^index\.[A-Za-z_$][\w$]*$/);
@@ -172,7 +172,7 @@ describe('synthLocal + readAssembly', () => {
         expect(rule.targets[0]?.deadLetterQueue?.logicalId).toMatch(/^MessagingEventTargetDlq/);
       }
       const lambdaRules = region.rules.filter((r) => r.targets.every((t) => t.kind === 'lambda'));
-      expect(lambdaRules).toHaveLength(4);
+      expect(lambdaRules).toHaveLength(5);
       for (const rule of lambdaRules) {
         const fn = region.functions.find((f) => f.logicalId === rule.targets[0]?.ref.functionLogicalId);
         expect(fn).toBeDefined();
@@ -209,7 +209,7 @@ describe('synthLocal + readAssembly', () => {
       const orders = region.tables.find((t) => t.tableName === 'meridian-local-orders')!;
       expect(orders.partitionKey).toEqual({ name: 'pk', type: 'S' });
       expect(orders.sortKey).toEqual({ name: 'sk', type: 'S' });
-      expect(orders.globalSecondaryIndexes.map((g) => g.indexName)).toEqual(['gsi1']);
+      expect(orders.globalSecondaryIndexes.map((g) => g.indexName)).toEqual(['gsi1', 'gsi2']);
       expect(orders.replicaRegions.slice().sort()).toEqual([...LOCAL_REGIONS].sort());
       expect(region.outputs.ApiUrl?.value).toMatch(
         new RegExp(`^https://.+\\.execute-api\\.${region.region}\\..+/v1/$`),

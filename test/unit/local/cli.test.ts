@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -17,6 +19,26 @@ function meridian(args: string[]): { status: number | null; stdout: string; stde
     },
   );
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+}
+
+/** The same, without blocking this process: for tests that serve something the CLI calls. */
+function meridianAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(REPO, 'bin', 'meridian.ts'), ...args],
+      {
+        cwd: REPO,
+        timeout: 30_000,
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 describe('the meridian CLI', () => {
@@ -86,6 +108,100 @@ describe('the meridian CLI', () => {
     expect(meridian(['drill', 'latency', '--target', 'mars', '--state-dir', stateDir]).stderr).toContain(
       '--target must be local or aws, got "mars"',
     );
+  });
+
+  it('lists --takeover-grace for up and for drill in its usage', () => {
+    const out = meridian(['help']);
+
+    expect(out.status).toBe(0);
+    expect(out.stdout).toMatch(/up \[[^\n]*\n\s+\[--takeover-grace <seconds>\]/);
+    expect(out.stdout).toMatch(/\[--time-scale 20\] \[--takeover-grace <seconds>\]/);
+  });
+
+  it.each([
+    ['up', '0'],
+    ['drill', '2.5'],
+    ['up', '86401'],
+    ['drill', 'soon'],
+  ])('%s rejects --takeover-grace=%s, naming the flag, before starting anything', (command, value) => {
+    const args = command === 'up' ? ['up'] : ['drill', 'region-outage'];
+    const out = meridian([...args, `--takeover-grace=${value}`, '--state-dir', stateDir]);
+
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain(
+      `--takeover-grace must be a positive whole number of seconds (1–86400), got "${value}"`,
+    );
+  });
+
+  it('treats an option value that looks like an option as a usage error naming the flag', () => {
+    const out = meridian(['up', '--takeover-grace', '-5', '--state-dir', stateDir]);
+
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain("'--takeover-grace=-XYZ'");
+  });
+
+  it('refuses --takeover-grace for a drill against AWS, whose grace is set when it is deployed', () => {
+    const out = meridian([
+      'drill',
+      'health-check-inversion',
+      '--target',
+      'aws',
+      '--env',
+      'staging',
+      '--takeover-grace',
+      '300',
+    ]);
+
+    expect(out.status).toBe(2);
+    expect(out.stderr).toContain('--takeover-grace is for the local runtime only');
+    expect(out.stderr).toContain('takeoverGraceMinutes');
+  });
+
+  describe('with a running `meridian up`', () => {
+    let server: Server;
+    let runningDir: string;
+
+    beforeAll(async () => {
+      runningDir = mkdtempSync(path.join(tmpdir(), 'meridian-cli-running-'));
+      // Stands in for the control endpoint: the drill only asks whether it answers before refusing.
+      server = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ regions: [], links: {}, edge: {} }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      writeFileSync(
+        path.join(runningDir, 'runtime.json'),
+        JSON.stringify({
+          pid: process.pid,
+          controlUrl: url,
+          edgeUrl: url,
+          regions: ['us-east-1', 'eu-west-1'],
+          timeScale: 20,
+          endpoints: {},
+        }),
+      );
+    });
+
+    afterAll(async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(runningDir, { recursive: true, force: true });
+    });
+
+    it('refuses --takeover-grace for a drill: the running grace is fixed', async () => {
+      const out = await meridianAsync([
+        'drill',
+        'region-outage',
+        '--takeover-grace',
+        '300',
+        '--state-dir',
+        runningDir,
+      ]);
+
+      expect(out.status).toBe(2);
+      expect(out.stderr).toContain('--takeover-grace cannot change the running `meridian up`');
+      expect(out.stderr).toContain('meridian up --takeover-grace <seconds>');
+    });
   });
 
   it('asks for an environment when the drill targets AWS, and refuses a one-region environment', () => {

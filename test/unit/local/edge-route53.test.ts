@@ -5,12 +5,17 @@ import {
   GetHealthCheckCountCommand,
   GetHealthCheckLastFailureReasonCommand,
   GetHealthCheckStatusCommand,
+  ChangeTagsForResourceCommand,
   ListHealthChecksCommand,
+  ListTagsForResourceCommand,
+  ListTagsForResourcesCommand,
   Route53Client,
   UpdateHealthCheckCommand,
   type HealthCheck,
 } from '@aws-sdk/client-route-53';
 import { healthCheckIdFor, startEdge, type Edge } from '../../../local/edge';
+import { parseListTagsForResources } from '../../../local/edge/route53';
+import { HEALTH_CHECK_TAGS, routingHealthy } from '../../../services/shared/route53-health';
 
 /** A loopback "region" whose `/v1/health` answers `healthStatus` and counts the checks. */
 class FakeRegion {
@@ -306,6 +311,269 @@ describe('local edge: Route 53 health check API over the real SDK client', () =>
     expect(badBool.body).toContain('Inverted must be true or false');
     expect(unknownOp.status).toBe(404);
     expect(unknownOp.body).toContain('<Code>UnknownOperationException</Code>');
+    expect(unknownOp.body).toContain('ListTagsForResource and ListTagsForResources');
     expect((await checkOf('us-east-1')).HealthCheckVersion).toBe(1);
+  });
+
+  it('tags each check with the local environment prefix and its region (ListTagsForResource)', async () => {
+    const east1 = await route53.send(
+      new ListTagsForResourceCommand({
+        ResourceType: 'healthcheck',
+        ResourceId: healthCheckIdFor('us-east-1'),
+      }),
+    );
+    const eu1 = await route53.send(
+      new ListTagsForResourceCommand({
+        ResourceType: 'healthcheck',
+        ResourceId: healthCheckIdFor('eu-west-1'),
+      }),
+    );
+
+    expect(east1.ResourceTagSet).toEqual({
+      ResourceType: 'healthcheck',
+      ResourceId: healthCheckIdFor('us-east-1'),
+      Tags: [
+        { Key: 'meridian:environment', Value: 'meridian-local' },
+        { Key: 'meridian:region', Value: 'us-east-1' },
+      ],
+    });
+    expect(eu1.ResourceTagSet!.Tags).toEqual([
+      { Key: HEALTH_CHECK_TAGS.environment, Value: 'meridian-local' },
+      { Key: HEALTH_CHECK_TAGS.region, Value: 'eu-west-1' },
+    ]);
+    expect(edge.status().environment).toBe('meridian-local');
+  });
+
+  it('answers the documented ListTagsForResourceResponse document', async () => {
+    const id = healthCheckIdFor('eu-west-1');
+    const reply = await raw(`${edge.endpoint}/2013-04-01/tags/healthcheck/${id}`, 'GET');
+
+    expect(reply.status).toBe(200);
+    expect(reply.body).toBe(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<ListTagsForResourceResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/">' +
+        `<ResourceTagSet><ResourceType>healthcheck</ResourceType><ResourceId>${id}</ResourceId><Tags>` +
+        '<Tag><Key>meridian:environment</Key><Value>meridian-local</Value></Tag>' +
+        '<Tag><Key>meridian:region</Key><Value>eu-west-1</Value></Tag>' +
+        '</Tags></ResourceTagSet></ListTagsForResourceResponse>',
+    );
+  });
+
+  it('lists the tags of several checks in request order (ListTagsForResources)', async () => {
+    const ids = [healthCheckIdFor('eu-west-1'), healthCheckIdFor('us-east-1')];
+    const out = await route53.send(
+      new ListTagsForResourcesCommand({ ResourceType: 'healthcheck', ResourceIds: ids }),
+    );
+
+    expect(out.ResourceTagSets).toEqual([
+      {
+        ResourceType: 'healthcheck',
+        ResourceId: ids[0],
+        Tags: [
+          { Key: 'meridian:environment', Value: 'meridian-local' },
+          { Key: 'meridian:region', Value: 'eu-west-1' },
+        ],
+      },
+      {
+        ResourceType: 'healthcheck',
+        ResourceId: ids[1],
+        Tags: [
+          { Key: 'meridian:environment', Value: 'meridian-local' },
+          { Key: 'meridian:region', Value: 'us-east-1' },
+        ],
+      },
+    ]);
+  });
+
+  it("lets a function find a peer region's check by its tags and judge it as Route 53 routes", async () => {
+    // What the takeover of stranded orders does: ListHealthChecks, the tags of each, then the status.
+    const healthOf = async (region: string): Promise<boolean> => {
+      const { HealthChecks } = await route53.send(new ListHealthChecksCommand({}));
+      for (const check of HealthChecks ?? []) {
+        const { ResourceTagSet } = await route53.send(
+          new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: check.Id }),
+        );
+        const tag = (key: string) => ResourceTagSet?.Tags?.find((t) => t.Key === key)?.Value;
+        if (
+          tag(HEALTH_CHECK_TAGS.environment) !== 'meridian-local' ||
+          tag(HEALTH_CHECK_TAGS.region) !== region
+        ) {
+          continue;
+        }
+        const { HealthCheck: config } = await route53.send(
+          new GetHealthCheckCommand({ HealthCheckId: check.Id }),
+        );
+        const status = await route53.send(new GetHealthCheckStatusCommand({ HealthCheckId: check.Id }));
+        return routingHealthy(config?.HealthCheckConfig, status.HealthCheckObservations ?? []);
+      }
+      throw new Error(`no health check tagged for ${region}`);
+    };
+    eu.healthStatus = 503;
+    for (let i = 0; i < 3; i++) await edge.checkNow();
+
+    expect(await healthOf('us-east-1')).toBe(true);
+    expect(await healthOf('eu-west-1')).toBe(false);
+    await expect(healthOf('ap-southeast-1')).rejects.toThrow('no health check tagged for ap-southeast-1');
+  });
+
+  it('answers NoSuchHealthCheck for an unknown id and NoSuchHostedZone for hosted zones', async () => {
+    const missing = '00000000-0000-5000-8000-000000000000';
+    const known = healthCheckIdFor('us-east-1');
+
+    await expect(
+      route53.send(new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: missing })),
+    ).rejects.toMatchObject({
+      name: 'NoSuchHealthCheck',
+      message: expect.stringContaining(missing),
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(
+      route53.send(
+        new ListTagsForResourcesCommand({ ResourceType: 'healthcheck', ResourceIds: [known, missing] }),
+      ),
+    ).rejects.toMatchObject({ name: 'NoSuchHealthCheck', message: expect.stringContaining(missing) });
+    await expect(
+      route53.send(new ListTagsForResourceCommand({ ResourceType: 'hostedzone', ResourceId: 'Z123' })),
+    ).rejects.toMatchObject({
+      name: 'NoSuchHostedZone',
+      message: expect.stringContaining('serves no hosted zones'),
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(
+      route53.send(new ListTagsForResourcesCommand({ ResourceType: 'hostedzone', ResourceIds: ['Z123'] })),
+    ).rejects.toMatchObject({ name: 'NoSuchHostedZone', $metadata: { httpStatusCode: 404 } });
+  });
+
+  it('refuses more than 10 ids, bad bodies, unknown resource types and tag changes with InvalidInput', async () => {
+    const url = `${edge.endpoint}/2013-04-01/tags/healthcheck`;
+    const ids = (n: number) =>
+      Array.from({ length: n }, () => `<ResourceId>${healthCheckIdFor('us-east-1')}</ResourceId>`).join('');
+    const request = (inner: string) =>
+      `<ListTagsForResourcesRequest xmlns="https://route53.amazonaws.com/doc/2013-04-01/">${inner}</ListTagsForResourcesRequest>`;
+    const replies = {
+      tooMany: await raw(url, 'POST', request(`<ResourceIds>${ids(11)}</ResourceIds>`)),
+      none: await raw(url, 'POST', request('<ResourceIds></ResourceIds>')),
+      missingList: await raw(url, 'POST', request('')),
+      empty: await raw(url, 'POST', request('<ResourceIds><ResourceId> </ResourceId></ResourceIds>')),
+      tooLong: await raw(
+        url,
+        'POST',
+        request(`<ResourceIds><ResourceId>${'a'.repeat(65)}</ResourceId></ResourceIds>`),
+      ),
+      stray: await raw(
+        url,
+        'POST',
+        request(`<ResourceIds>${ids(1)}</ResourceIds><ResourceType>healthcheck</ResourceType>`),
+      ),
+      wrongRoot: await raw(url, 'POST', '<ListTagsForResourceRequest/>'),
+      badXml: await raw(url, 'POST', '<ListTagsForResourcesRequest><ResourceIds>'),
+      noBody: await raw(url, 'POST'),
+      badType: await raw(`${edge.endpoint}/2013-04-01/tags/trafficpolicy/x`, 'GET'),
+    };
+
+    for (const reply of Object.values(replies)) {
+      expect(reply.status).toBe(400);
+      expect(reply.body).toContain('<Code>InvalidInput</Code>');
+    }
+    expect(replies.tooMany.body).toContain('from 1 to 10 ResourceId elements (got 11)');
+    expect(replies.none.body).toContain('(got 0)');
+    expect(replies.missingList.body).toContain('ResourceIds is required');
+    expect(replies.empty.body).toContain('ResourceId must not be empty');
+    expect(replies.tooLong.body).toContain('at most 64 characters');
+    expect(replies.stray.body).toContain('Unexpected element ResourceType');
+    expect(replies.badType.body).toContain(
+      // The message is XML text, so its quotes are escaped.
+      'ResourceType must be healthcheck or hostedzone (got &apos;trafficpolicy&apos;)',
+    );
+    await expect(
+      route53.send(
+        new ListTagsForResourcesCommand({
+          ResourceType: 'healthcheck',
+          ResourceIds: Array.from({ length: 11 }, () => healthCheckIdFor('eu-west-1')),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'InvalidInput', $metadata: { httpStatusCode: 400 } });
+    await expect(
+      route53.send(
+        new ChangeTagsForResourceCommand({
+          ResourceType: 'healthcheck',
+          ResourceId: healthCheckIdFor('eu-west-1'),
+          AddTags: [{ Key: 'meridian:region', Value: 'us-east-1' }],
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidInput',
+      message: expect.stringContaining('ChangeTagsForResource'),
+    });
+    const after = await route53.send(
+      new ListTagsForResourceCommand({
+        ResourceType: 'healthcheck',
+        ResourceId: healthCheckIdFor('eu-west-1'),
+      }),
+    );
+    expect(after.ResourceTagSet!.Tags).toContainEqual({ Key: 'meridian:region', Value: 'eu-west-1' });
+  });
+});
+
+describe('local edge: health check tags follow the environment it is given', () => {
+  it('reports the environment option as the meridian:environment tag', async () => {
+    const region = await new FakeRegion('ap-southeast-1').start();
+    const edge = await startEdge({
+      port: 0,
+      regions: [{ region: 'ap-southeast-1', apiBaseUrl: region.baseUrl }],
+      environment: 'meridian-drill',
+    });
+    const route53 = new Route53Client({
+      region: 'us-east-1',
+      endpoint: edge.endpoint,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    try {
+      const out = await route53.send(
+        new ListTagsForResourcesCommand({
+          ResourceType: 'healthcheck',
+          ResourceIds: [healthCheckIdFor('ap-southeast-1')],
+        }),
+      );
+      expect(out.ResourceTagSets).toEqual([
+        {
+          ResourceType: 'healthcheck',
+          ResourceId: healthCheckIdFor('ap-southeast-1'),
+          Tags: [
+            { Key: 'meridian:environment', Value: 'meridian-drill' },
+            { Key: 'meridian:region', Value: 'ap-southeast-1' },
+          ],
+        },
+      ]);
+    } finally {
+      route53.destroy();
+      await edge.close();
+      await region.stop();
+    }
+  });
+
+  it('refuses an environment that cannot be a tag value', async () => {
+    const regions = [{ region: 'us-east-1', apiBaseUrl: 'http://127.0.0.1:1/v1' }];
+    await expect(startEdge({ port: 0, regions, environment: '' })).rejects.toThrow(
+      'edge: environment must be a non-empty string',
+    );
+    await expect(startEdge({ port: 0, regions, environment: 'x'.repeat(257) })).rejects.toThrow(
+      'at most 256 characters',
+    );
+  });
+
+  it('parses a ListTagsForResourcesRequest into its ids, whitespace and namespace prefixes allowed', () => {
+    expect(
+      parseListTagsForResources(
+        '<?xml version="1.0"?>\n<r:ListTagsForResourcesRequest xmlns:r="https://route53.amazonaws.com/doc/2013-04-01/">\n' +
+          '  <r:ResourceIds>\n    <r:ResourceId> a </r:ResourceId>\n    <r:ResourceId>b</r:ResourceId>\n  </r:ResourceIds>\n' +
+          '</r:ListTagsForResourcesRequest>',
+      ),
+    ).toEqual(['a', 'b']);
+    expect(() =>
+      parseListTagsForResources(
+        '<ListTagsForResourcesRequest><ResourceIds/><ResourceIds/></ListTagsForResourcesRequest>',
+      ),
+    ).toThrow('ResourceIds appears more than once');
   });
 });

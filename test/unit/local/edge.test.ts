@@ -358,6 +358,26 @@ describe('local edge', () => {
       expect(e.resolve('us-east-1')).toBe('us-east-1');
     });
 
+    it('holds its periodic checks with deferHealthChecks until startHealthChecks', async () => {
+      const rs = await regions('us-east-1', 'eu-west-1');
+      const e = await start(rs, {
+        timeScale: 100,
+        healthCheck: { failureThreshold: 1 },
+        deferHealthChecks: true,
+      });
+      rs[0]!.healthStatus = 503;
+
+      // Ten scaled intervals with no check: a region still starting is not judged.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(rs[0]!.healthHits).toBe(0);
+      expect(regionOf(e.status(), 'us-east-1').healthy).toBe(true);
+
+      e.startHealthChecks();
+      e.startHealthChecks();
+      await waitFor(() => !regionOf(e.status(), 'us-east-1').healthy);
+      expect(e.resolve('us-east-1')).toBe('eu-west-1');
+    });
+
     it('keeps the last observations with time, result and latency', async () => {
       const clock = new ManualClock();
       const rs = await regions('us-east-1');

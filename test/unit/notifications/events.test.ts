@@ -106,6 +106,47 @@ describe('notifications events consumer', () => {
     expect(notifier.emails).toHaveLength(0);
   });
 
+  it('tells the customer their order failed when this region took it over from an unavailable home', async () => {
+    const e = createEvent({
+      id: 'ord_7:OrderTakenOver',
+      type: 'OrderTakenOver',
+      source: 'meridian.orders',
+      region: REGION,
+      correlationId: 'c7',
+      data: {
+        orderId: 'ord_7',
+        customerId: 'CUST-7',
+        homeRegion: 'eu-west-1',
+        takenOverBy: REGION,
+        statusAtTakeover: 'PAID',
+        reason: 'HomeRegionUnavailable',
+      },
+    });
+
+    const first = await handler(eventBridge(e));
+    const again = await handler(eventBridge(e));
+
+    expect([first.outcome, again.outcome]).toEqual(['notified', 'duplicate']);
+    expect(notifier.published).toHaveLength(1);
+    expect(notifier.published[0]).toMatchObject({ orderId: 'ord_7', template: 'order-failed' });
+    expect(notifier.published[0]!.text).toContain('became unavailable');
+  });
+
+  it('ignores an OrderTakenOver without the customer it is for', async () => {
+    const e = createEvent({
+      type: 'OrderTakenOver',
+      source: 'meridian.orders',
+      region: REGION,
+      correlationId: 'c8',
+      data: { orderId: 'ord_8', homeRegion: 'eu-west-1' } as never,
+    });
+
+    const result = await handler(eventBridge(e));
+
+    expect(result).toMatchObject({ outcome: 'ignored', reason: expect.stringContaining('customerId') });
+    expect(notifier.published).toHaveLength(0);
+  });
+
   it('ignores event types it does not notify about', async () => {
     const e = createEvent({
       type: 'StockReserved',

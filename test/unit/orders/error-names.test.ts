@@ -22,6 +22,10 @@ const EXPECTED: Record<keyof typeof errors, [() => Error, string]> = {
     () => new errors.OrderHomedElsewhereError('o', 'us-east-1', 'eu-west-1'),
     SAGA_ERRORS.orderHomedElsewhere,
   ],
+  OrderTakenOverError: [
+    () => new errors.OrderTakenOverError('o', 'eu-west-1', 'PAID'),
+    SAGA_ERRORS.orderTakenOver,
+  ],
   OrderUpdateConflictError: [() => new errors.OrderUpdateConflictError('o'), 'OrderUpdateConflictError'],
   InvalidCursorError: [() => new errors.InvalidCursorError('bad'), 'InvalidCursorError'],
   InvalidStepInputError: [() => new errors.InvalidStepInputError('input', []), 'ValidationError'],

@@ -374,6 +374,8 @@ function bind(repo: OrderRepository): OrderRepository {
   return {
     create: repo.create.bind(repo),
     get: repo.get.bind(repo),
+    getWithTakeover: repo.getWithTakeover.bind(repo),
+    listStale: repo.listStale.bind(repo),
     listByCustomer: repo.listByCustomer.bind(repo),
     changeStatus: repo.changeStatus.bind(repo),
   };

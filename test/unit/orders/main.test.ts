@@ -27,15 +27,21 @@ const FULL_ENV = {
   PROCESSED_EVENTS_TABLE: 'processed',
   EVENT_BUS_NAME: 'bus',
   STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:saga',
+  MERIDIAN_REGIONS: 'us-east-1,eu-west-1',
+  MERIDIAN_ENVIRONMENT: 'meridian-test',
 };
 
 describe('orders composition root', () => {
-  it.each(['ORDERS_TABLE', 'PROCESSED_EVENTS_TABLE', 'EVENT_BUS_NAME', 'STATE_MACHINE_ARN'])(
-    'fails fast at load naming a missing %s',
-    (name) => {
-      expect(() => loadMain({ ...FULL_ENV, [name]: undefined })).toThrow(`${name} is not set`);
-    },
-  );
+  it.each([
+    'ORDERS_TABLE',
+    'PROCESSED_EVENTS_TABLE',
+    'EVENT_BUS_NAME',
+    'STATE_MACHINE_ARN',
+    'MERIDIAN_REGIONS',
+    'MERIDIAN_ENVIRONMENT',
+  ])('fails fast at load naming a missing %s', (name) => {
+    expect(() => loadMain({ ...FULL_ENV, [name]: undefined })).toThrow(`${name} is not set`);
+  });
 
   it('rejects a malformed number variable by name', () => {
     expect(() => loadMain({ ...FULL_ENV, HEALTH_CHECK_TIMEOUT_MS: 'soon' })).toThrow(
@@ -43,14 +49,23 @@ describe('orders composition root', () => {
     );
   });
 
-  it('exports the three entry points and routes without touching AWS', async () => {
+  it.each([
+    ['a region list with a bad region', { MERIDIAN_REGIONS: 'us-east-1,mars' }, /MERIDIAN_REGIONS/],
+    ['a region named twice', { MERIDIAN_REGIONS: 'us-east-1,us-east-1' }, /MERIDIAN_REGIONS/],
+    ['a grace period of zero', { TAKEOVER_GRACE_SECONDS: '0' }, /TAKEOVER_GRACE_SECONDS/],
+  ])('rejects %s by name', (_what, env, message) => {
+    expect(() => loadMain({ ...FULL_ENV, ...env })).toThrow(message);
+  });
+
+  it('exports the four entry points and routes without touching AWS', async () => {
     const main = loadMain(FULL_ENV);
 
-    expect([typeof main.api, typeof main.setOrderStatus, typeof main.events]).toEqual([
-      'function',
-      'function',
-      'function',
-    ]);
+    expect([
+      typeof main.api,
+      typeof main.setOrderStatus,
+      typeof main.events,
+      typeof main.takeoverStranded,
+    ]).toEqual(['function', 'function', 'function', 'function']);
     const res = (await main.api(
       apiEvent('GET', '/nowhere'),
       lambdaContext('orders-api'),

@@ -94,9 +94,11 @@ describe('orders API routing and envelope', () => {
     const broken = buildApp(client, tables, {
       wrapOrders: (real): OrderRepository => ({
         create: (o) => real.create(o),
-        get: async () => {
+        get: (id) => real.get(id),
+        getWithTakeover: async () => {
           throw new Error('socket hang up at 10.0.0.1: secret detail');
         },
+        listStale: (h, b, l, cur) => real.listStale(h, b, l, cur),
         listByCustomer: (c, l, cur) => real.listByCustomer(c, l, cur),
         changeStatus: (c) => real.changeStatus(c),
       }),

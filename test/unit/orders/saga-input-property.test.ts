@@ -174,6 +174,8 @@ describe('PlaceOrder refuses an order the saga would reject, before writing anyt
         return { created: true, order };
       },
       get: async () => undefined,
+      getWithTakeover: async () => ({}),
+      listStale: async () => ({ items: [] }),
       listByCustomer: async () => ({ items: [] }),
       changeStatus: async () => undefined,
     };

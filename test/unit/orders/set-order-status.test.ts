@@ -199,6 +199,8 @@ describe('setOrderStatus saga step', () => {
     const racer = (real: OrderRepository): OrderRepository => ({
       create: (o) => real.create(o),
       get: (id) => real.get(id),
+      getWithTakeover: (id) => real.getWithTakeover(id),
+      listStale: (h, b, l, cur) => real.listStale(h, b, l, cur),
       listByCustomer: (c, l, cur) => real.listByCustomer(c, l, cur),
       changeStatus: async (change) => {
         if (!raced) {
@@ -226,6 +228,8 @@ describe('setOrderStatus saga step', () => {
       wrapOrders: (real) => ({
         create: (o) => real.create(o),
         get: (id) => real.get(id),
+        getWithTakeover: (id) => real.getWithTakeover(id),
+        listStale: (h, b, l, cur) => real.listStale(h, b, l, cur),
         listByCustomer: (c, l, cur) => real.listByCustomer(c, l, cur),
         changeStatus: async () => undefined,
       }),

@@ -1,5 +1,6 @@
 import { lambdaContext } from '../../../services/shared/lambda';
-import { SAGA_ERRORS, type OrderStatus } from '../../../services/shared/saga';
+import { DynamoTakeoverStore } from '../../../services/orders/adapters/dynamo-takeover-store';
+import { SAGA_ERRORS, TAKEOVER_REASON, type OrderStatus } from '../../../services/shared/saga';
 import { createTables, testDocumentClient } from '../../support/dynamo';
 import { ApiClient } from './support/api';
 import { REGION, eventBridgeEvent } from './support/aws-events';
@@ -13,9 +14,11 @@ import { SagaExecution, failureReason } from './support/state-machine';
  */
 const client = testDocumentClient();
 let platform: Platform;
+let tables: Awaited<ReturnType<typeof createTables>>;
 
 beforeEach(async () => {
-  platform = await startPlatform(client, await createTables(ALL_TABLES));
+  tables = await createTables(ALL_TABLES);
+  platform = await startPlatform(client, tables);
 });
 
 afterEach(async () => {
@@ -423,6 +426,72 @@ describe('the order saga across orders, inventory, payments, shipping and notifi
     const shipments = await platform.shipmentItems();
     expect(shipments).toHaveLength(1);
     expect(shipments[0]).toMatchObject({ status: 'CANCELLED', marker: true });
+  });
+
+  it('stands down after a takeover while PAID: the SHIPPED step refuses, its own charge is refunded, its stock returns, FAILED', async () => {
+    // Arrange: an order the saga has taken to PAID, then a surviving region's takeover marker replicated
+    // here while this region was away (docs/decisions/007).
+    const correlationId = 'corr-takeover-1';
+    const api = new ApiClient(platform, correlationId);
+    await stockUp(api, { [SKU_A]: 10, [SKU_B]: 5 });
+    const placed = await api.placeOrder('key-takeover-1', orderBody());
+    const saga = executionOf(placed.body.orderId);
+    await saga.reserveStock();
+    await saga.setStatus('RESERVED');
+    const authorization = await saga.authorizePayment();
+    await saga.capturePayment();
+    await saga.commitStock();
+    await saga.setStatus('PAID');
+    await new DynamoTakeoverStore(client, tables.orders).create({
+      orderId: saga.order.orderId,
+      customerId: CUSTOMER,
+      homeRegion: REGION,
+      takenOverBy: 'eu-west-1',
+      takenOverAt: '2026-01-01T12:30:00.000Z',
+      statusAtTakeover: 'PAID',
+      reason: TAKEOVER_REASON,
+      homeUnhealthySince: '2026-01-01T12:04:00.000Z',
+    });
+    const duringOutage = await api.getOrder(saga.order.orderId);
+
+    // Act: the saga resumes; the next forward step is refused and the Catch compensates. The survivor
+    // already told the customer, so the state machine skips the notification on this path.
+    const refusal = await saga.setStatus('SHIPPED').then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    const reason = refusal ? failureReason({ error: refusal.name, cause: refusal.message }) : 'no error';
+    await saga.cancelShipment(reason);
+    const refund = await saga.refundPayment(reason);
+    const release = await saga.releaseStock(reason);
+    const final = await saga.setStatus('FAILED', reason);
+
+    // Assert
+    expect(duringOutage.body).toMatchObject({ status: 'FAILED', failureReason: TAKEOVER_REASON });
+    expect(refusal?.name).toBe(SAGA_ERRORS.orderTakenOver);
+    expect(refund).toEqual({
+      outcome: 'REFUNDED',
+      chargeId: authorization.result.chargeId,
+      refundedMinor: TOTAL_MINOR,
+    });
+    expect(release.released).toEqual([
+      { sku: SKU_A, quantity: 2 },
+      { sku: SKU_B, quantity: 1 },
+    ]);
+    expect(final).toEqual({ orderId: saga.order.orderId, status: 'FAILED' });
+    expect(await allocationOf(api, SKU_A)).toEqual({ status: 200, available: 10, reserved: 0, committed: 0 });
+    expect(await allocationOf(api, SKU_B)).toEqual({ status: 200, available: 5, reserved: 0, committed: 0 });
+    const order = await api.getOrder(saga.order.orderId);
+    expect(order.body).toMatchObject({
+      status: 'FAILED',
+      failureReason: TAKEOVER_REASON,
+      takeover: { by: 'eu-west-1', statusAtTakeover: 'PAID' },
+    });
+    expect(statuses(order.body.statusHistory)).toEqual(['PENDING', 'RESERVED', 'PAID', 'FAILED']);
+    expect(platform.bus.single('OrderFailed').data).toMatchObject({ reason: TAKEOVER_REASON });
+    const charges = await platform.charges();
+    expect(charges).toHaveLength(1);
+    expect(charges[0]).toMatchObject({ status: 'refunded', refundedMinor: TOTAL_MINOR });
   });
 
   it('is unharmed by retries: every step twice and the POST twice give one order, one charge, one shipment', async () => {

@@ -6,6 +6,7 @@ import type { ErrorBody } from '../../../../services/shared/http';
 import { observability } from '../../../../services/shared/observability';
 import { DynamoIdempotencyStore } from '../../../../services/orders/adapters/dynamo-idempotency-store';
 import { DynamoOrderRepository } from '../../../../services/orders/adapters/dynamo-order-repository';
+import { DynamoTakeoverStore } from '../../../../services/orders/adapters/dynamo-takeover-store';
 import { CancelOrder } from '../../../../services/orders/domain/cancel-order';
 import { CheckHealth } from '../../../../services/orders/domain/check-health';
 import { PlaceOrder } from '../../../../services/orders/domain/place-order';
@@ -63,7 +64,7 @@ export function buildApp(client: DynamoDBDocumentClient, tables: TestTables, opt
       idempotencyTtlSeconds: opts.idempotencyTtlSeconds ?? 86_400,
     }),
     getOrder: new GetOrder(orders),
-    listOrders: new ListOrders(orders),
+    listOrders: new ListOrders(orders, new DynamoTakeoverStore(client, tables.orders)),
     cancelOrder,
     checkHealth: new CheckHealth({
       probes: opts.probes ?? [

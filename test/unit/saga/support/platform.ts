@@ -9,6 +9,7 @@ import { observability } from '../../../../services/shared/observability';
 import type { TableId } from '../../../../services/shared/tables';
 import { DynamoIdempotencyStore } from '../../../../services/orders/adapters/dynamo-idempotency-store';
 import { DynamoOrderRepository } from '../../../../services/orders/adapters/dynamo-order-repository';
+import { DynamoTakeoverStore } from '../../../../services/orders/adapters/dynamo-takeover-store';
 import { CancelOrder } from '../../../../services/orders/domain/cancel-order';
 import { CheckHealth } from '../../../../services/orders/domain/check-health';
 import { PlaceOrder } from '../../../../services/orders/domain/place-order';
@@ -109,7 +110,7 @@ export async function startPlatform(client: DynamoDBDocumentClient, tables: Plat
       idempotencyTtlSeconds: 86_400,
     }),
     getOrder: new GetOrder(orders),
-    listOrders: new ListOrders(orders),
+    listOrders: new ListOrders(orders, new DynamoTakeoverStore(client, tables.orders)),
     cancelOrder,
     // GET /health is not part of the saga; no probe is needed for the routes used here.
     checkHealth: new CheckHealth({ probes: [], region: REGION, timeoutMs: 1_500 }),
