@@ -206,6 +206,9 @@ describe('a region outage longer than the takeover grace period', () => {
       expect(order.chargesHoldingMoney).toEqual([]);
       expect(order.unitsHeld).toBe(0);
     }
+    // The home region, back with a replication backlog, still finds the markers (in its peers' replicas)
+    // before its sagas finish: a false failure is the rare exception, not what a takeover comes to.
+    expect(takeover.falseFailures.length).toBeLessThan(takeover.count);
     expect(takeover.byFate.inFlight).toBe(0);
     expect(takeover.moneyHeld.count).toBe(0);
     expect(takeover.stockHeld.count).toBe(0);
