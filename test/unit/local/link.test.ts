@@ -168,6 +168,39 @@ describe('PeerLinks → LinkReceiver', () => {
     expect(b.applied.map((e) => e.payload)).toEqual(['first', 'second']);
   });
 
+  it('holds each entry exactly the raised lag under continuous appends; pending counts what is not yet due', async () => {
+    const clock = new ManualClock();
+    const b = await peer();
+    const a = links({ self: 'eu-west-1', peers: [{ region: 'us-east-1', url: b.url }], lagMs: 100, clock });
+    for (let i = 0; i < 5; i++) a.append('test', `a${i}`);
+    clock.t += 100;
+    await waitFor(() => b.applied.length === 5, 'the entries under the short lag');
+
+    // The lag rises while entries keep arriving, one every 200 ms of the clock, for 2 s.
+    a.setLag('us-east-1', 2000);
+    for (let i = 0; i < 10; i++) {
+      a.append('test', `b${i}`);
+      clock.t += 200;
+    }
+    await waitFor(() => b.applied.length === 6, 'the first entry 2 s old');
+    await sleep(300);
+    const afterTwoSeconds = { applied: b.applied.length, pending: a.stats()[0]!.pending };
+    clock.t += 1000;
+    await waitFor(() => b.applied.length === 11, 'the entries 2 s old one second later');
+    await sleep(300);
+    const afterThreeSeconds = { applied: b.applied.length, pending: a.stats()[0]!.pending };
+    a.setLag('us-east-1', 100);
+    await waitFor(() => b.applied.length === 15, 'the rest under the short lag again');
+
+    expect(afterTwoSeconds).toEqual({ applied: 6, pending: 9 });
+    expect(afterThreeSeconds).toEqual({ applied: 11, pending: 4 });
+    expect(b.applied.map((e) => e.payload)).toEqual([
+      ...[0, 1, 2, 3, 4].map((i) => `a${i}`),
+      ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => `b${i}`),
+    ]);
+    expect(a.stats()[0]).toMatchObject({ pending: 0, oldestPendingAgeMs: 0 });
+  });
+
   it('holds everything while partitioned and delivers it in order after heal', async () => {
     const b = await peer();
     const a = links({ self: 'eu-west-1', peers: [{ region: 'us-east-1', url: b.url }], lagMs: 0 });
