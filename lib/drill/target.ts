@@ -15,6 +15,7 @@ import {
 import { DescribeExecutionCommand, SFNClient, paginateListStateMachines } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { routingHealthy } from '../../services/shared/route53-health';
+import { sagaExecutionArn } from '../../services/shared/saga';
 import type { Item, TableId } from './audit';
 
 /** Faults a target can inject; a scenario needs some of them. */
@@ -187,7 +188,7 @@ export class SdkObserver {
   /** The order's saga execution in a region, or undefined when there is none. */
   async execution(region: string, orderId: string): Promise<ExecutionInfo | undefined> {
     const machine = await this.stateMachineArn(region);
-    const arn = `${machine.replace(':stateMachine:', ':execution:')}:${orderId}`;
+    const arn = sagaExecutionArn(machine, orderId);
     try {
       const out = await this.client(this.sfn, region).send(
         new DescribeExecutionCommand({ executionArn: arn }),

@@ -14,6 +14,7 @@ import {
   SFNClient,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { sagaExecutionArn } from '../../services/shared/saga';
 import { readAssembly } from '../assembly';
 import type { Runtime } from '../supervisor';
 import { measureDynaliteCeiling, type CeilingResult } from './ceiling';
@@ -552,7 +553,7 @@ async function regionStatus(runtime: Runtime, region: string): Promise<unknown> 
 
 /** Every event of an execution's history, following the pages. */
 async function executionHistory(client: SFNClient, sagaArn: string, name: string): Promise<HistoryEvent[]> {
-  const executionArn = `${sagaArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  const executionArn = sagaExecutionArn(sagaArn, name);
   const events: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
@@ -577,7 +578,7 @@ async function waitForExecution(
   orderId: string,
   timeoutMs: number,
 ): Promise<void> {
-  const executionArn = `${sagaArn.replace(':stateMachine:', ':execution:')}:${orderId}`;
+  const executionArn = sagaExecutionArn(sagaArn, orderId);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {

@@ -46,6 +46,14 @@ export const sagaOrderSchema = z.object({
 });
 export type SagaOrder = z.infer<typeof sagaOrderSchema>;
 
+/**
+ * The ARN of an order's saga execution: the execution is named after the order id, and Step Functions
+ * builds an execution ARN from its state machine's (`…:stateMachine:<name>` → `…:execution:<name>:<id>`).
+ */
+export function sagaExecutionArn(stateMachineArn: string, orderId: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${orderId}`;
+}
+
 /** Input of the state machine: the execution name is the order id, so StartExecution is idempotent. */
 export const sagaInputSchema = z.object({ order: sagaOrderSchema });
 export type SagaInput = z.infer<typeof sagaInputSchema>;
