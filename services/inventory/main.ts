@@ -4,7 +4,7 @@ import { EventBridgePublisher } from '../shared/adapters/eventbridge-publisher';
 import { dynamoDocumentClient, eventBridgeClient } from '../shared/clients';
 import { systemClock } from '../shared/clock';
 import { env, loadConfig } from '../shared/config';
-import { instrumented } from '../shared/lambda';
+import { instrumented, scheduledEventId } from '../shared/lambda';
 import { observability } from '../shared/observability';
 import { DynamoAllocationStore } from './adapters/dynamo-allocation-store';
 import { SweepExpiredHolds } from './domain/expiry';
@@ -19,7 +19,7 @@ import {
   buildReleaseStockHandler,
   buildReserveStockHandler,
 } from './handlers/steps';
-import { buildSweepHandler, sweepCorrelationId } from './handlers/sweeper';
+import { buildSweepHandler } from './handlers/sweeper';
 
 /** Composition root of the inventory service: config, clients and adapters once per cold start. */
 const config = loadConfig({
@@ -90,7 +90,7 @@ export const events = instrumented(
 /** Scheduled: releases expired HELD holds of this region's allocations. */
 export const sweepExpired = instrumented(
   obs,
-  sweepCorrelationId,
+  scheduledEventId,
   buildSweepHandler({ sweepExpired: new SweepExpiredHolds(deps), logger, metrics }),
 );
 

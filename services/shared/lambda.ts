@@ -1,6 +1,12 @@
 import type { Context } from 'aws-lambda';
 import type { Observability } from './observability';
 
+/** The `id` of the EventBridge event that invoked a scheduled function (one per run), if it has one. */
+export function scheduledEventId(event: unknown): string | undefined {
+  const id = event && typeof event === 'object' ? (event as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
 /**
  * Wraps a Lambda entry point with the house observability: logger context and correlation id,
  * an X-Ray subsegment with annotations, the cold-start metric, and metrics flushed on every exit.

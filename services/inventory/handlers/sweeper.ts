@@ -1,14 +1,9 @@
 import type { Context } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { scheduledEventId } from '../../shared/lambda';
 import { correlationIdFrom } from '../../shared/observability';
 import type { SweepExpiredHolds, SweepResult } from '../domain/expiry';
-
-/** The id of the scheduled event that triggered a sweep, if any. */
-export function sweepCorrelationId(event: unknown): string | undefined {
-  const id = event && typeof event === 'object' ? (event as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? id : undefined;
-}
 
 /**
  * Scheduled sweep of expired holds in this region; returns its counts. The sweep's own correlation id
@@ -21,7 +16,7 @@ export function buildSweepHandler(deps: {
   readonly metrics: Metrics;
 }) {
   return async (event: unknown, _context?: Context): Promise<SweepResult> => {
-    const correlationId = `sweep:${correlationIdFrom(sweepCorrelationId(event))}`;
+    const correlationId = `sweep:${correlationIdFrom(scheduledEventId(event))}`;
     const result = await deps.sweepExpired.execute(correlationId);
     deps.metrics.addMetric('StockHoldsExpired', MetricUnit.Count, result.holdsReleased);
     deps.metrics.addMetric('StockUnitsExpired', MetricUnit.Count, result.unitsReleased);

@@ -1,11 +1,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import { scheduledEventId } from '../../shared/lambda';
 import type { PeerOutcome, TakeoverStranded } from '../domain/takeover-stranded';
 
-/** The id of the scheduled event that triggered a run, if any (it tags the run's logs). */
+/** `takeover:<id of the scheduled event>`, which tags a run's logs, when the event has an id. */
 export function takeoverCorrelationId(event: unknown): string | undefined {
-  const id = event && typeof event === 'object' ? (event as { id?: unknown }).id : undefined;
-  return typeof id === 'string' ? `takeover:${id}` : undefined;
+  const id = scheduledEventId(event);
+  return id === undefined ? undefined : `takeover:${id}`;
 }
 
 /**
