@@ -5,6 +5,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { HOP_BY_HOP } from '../hop-by-hop';
 
 /**
  * The header a forwarded request carries to the peer. A request that has it is always served where it
@@ -18,22 +19,6 @@ export interface PeerForwardStats {
   readonly unreachable: number;
 }
 
-/**
- * Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, so a proxy never relays them; `expect` too,
- * as this server already answered the client's 100-continue.
- */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'expect',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 /** Distinct unknown regions logged at most (a client sending garbage must not grow memory). */
 const MAX_LOGGED_UNKNOWN = 64;
 const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d$/;

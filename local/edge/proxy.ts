@@ -5,22 +5,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { HOP_BY_HOP } from '../hop-by-hop';
 
-// RFC 9110 §7.6.1 connection-specific fields, plus `expect` (the edge's own server answers 100-continue)
-// and `host` (rewritten for the region).
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'expect',
-  'host',
-]);
+// The hop-by-hop fields, and `host` (rewritten for the region).
+const NOT_RELAYED = new Set([...HOP_BY_HOP, 'host']);
 
 function connectionListed(value: string | string[] | undefined): Set<string> {
   const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
@@ -102,7 +90,7 @@ export function forward(
   const dropped = connectionListed(req.headers.connection);
   const headers: Record<string, string | string[]> = {};
   for (const [name, values] of Object.entries(req.headersDistinct)) {
-    if (HOP_BY_HOP.has(name) || dropped.has(name) || values === undefined) continue;
+    if (NOT_RELAYED.has(name) || dropped.has(name) || values === undefined) continue;
     headers[name] = values.length === 1 ? values[0]! : values;
   }
   headers.host = base.host;
@@ -130,7 +118,7 @@ export function forward(
     for (let i = 0; i + 1 < ures.rawHeaders.length; i += 2) {
       const name = ures.rawHeaders[i]!;
       const lower = name.toLowerCase();
-      if (HOP_BY_HOP.has(lower) || droppedOut.has(lower) || ours.has(lower)) continue;
+      if (NOT_RELAYED.has(lower) || droppedOut.has(lower) || ours.has(lower)) continue;
       raw.push(name, ures.rawHeaders[i + 1]!);
     }
     for (const [name, value] of Object.entries(target.responseHeaders)) raw.push(name, value);
