@@ -165,8 +165,8 @@ const FIXED_FIELDS = new Set([
   'ResetElements',
 ]);
 
-/** Parses an UpdateHealthCheckRequest document into the expected version and the change. */
-export function parseUpdateHealthCheck(body: string): { version?: number; change: HealthCheckUpdate } {
+/** A request body's XML document, whose root must be `rootName`; InvalidInput otherwise. */
+function requestDocument(body: string, rootName: string): XmlElement {
   let root: XmlElement;
   try {
     root = parseXml(body);
@@ -174,9 +174,15 @@ export function parseUpdateHealthCheck(body: string): { version?: number; change
     if (err instanceof XmlSyntaxError) throw invalidInput(`Invalid XML: ${err.message}.`);
     throw err;
   }
-  if (root.name !== 'UpdateHealthCheckRequest') {
-    throw invalidInput(`Expected the root element UpdateHealthCheckRequest, got ${root.name}.`);
+  if (root.name !== rootName) {
+    throw invalidInput(`Expected the root element ${rootName}, got ${root.name}.`);
   }
+  return root;
+}
+
+/** Parses an UpdateHealthCheckRequest document into the expected version and the change. */
+export function parseUpdateHealthCheck(body: string): { version?: number; change: HealthCheckUpdate } {
+  const root = requestDocument(body, 'UpdateHealthCheckRequest');
   const seen = new Set<string>();
   let version: number | undefined;
   const change: { -readonly [K in keyof HealthCheckUpdate]: HealthCheckUpdate[K] } = {};
@@ -210,16 +216,7 @@ export function parseUpdateHealthCheck(body: string): { version?: number; change
 
 /** Parses a ListTagsForResourcesRequest document into its resource ids (1 to 10, in request order). */
 export function parseListTagsForResources(body: string): string[] {
-  let root: XmlElement;
-  try {
-    root = parseXml(body);
-  } catch (err) {
-    if (err instanceof XmlSyntaxError) throw invalidInput(`Invalid XML: ${err.message}.`);
-    throw err;
-  }
-  if (root.name !== 'ListTagsForResourcesRequest') {
-    throw invalidInput(`Expected the root element ListTagsForResourcesRequest, got ${root.name}.`);
-  }
+  const root = requestDocument(body, 'ListTagsForResourcesRequest');
   let list: XmlElement | undefined;
   for (const child of root.children) {
     if (child.name !== 'ResourceIds') {
