@@ -1,3 +1,4 @@
+import { NO_REASON, increment, toRecord } from './counts';
 import { validateAuditInput } from './input';
 import { auditStock } from './ledger';
 import { findDuplicateCharges, findUnrefunded } from './money';
@@ -10,8 +11,6 @@ import type { AcknowledgedOrder, AuditInput, AuditReport } from './types';
 const FULFILLED = 'FULFILLED';
 const CANCELLED = 'CANCELLED';
 const FAILED = 'FAILED';
-/** byReason's key for a FAILED order without a reason. */
-const NO_REASON = '(none)';
 
 /**
  * Judges a drill from the tables of the healthy regions and the drill's own records: the fate of every
@@ -155,13 +154,4 @@ function findDuplicateOrders(
     idempotencyKeys: keys,
     byKey: Object.fromEntries(keys.map((key) => [key, sorted(byKey.get(key) ?? [])])),
   };
-}
-
-function increment(counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
-}
-
-/** A plain object with sorted keys (Object.fromEntries defines own properties, so any key is safe). */
-function toRecord(counts: ReadonlyMap<string, number>): Record<string, number> {
-  return Object.fromEntries(sorted(counts.keys()).map((k) => [k, counts.get(k) ?? 0]));
 }

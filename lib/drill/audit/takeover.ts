@@ -1,3 +1,4 @@
+import { NO_REASON, increment, toRecord } from './counts';
 import { holdsMoney } from './money';
 import type { MergedTables, OrderRecord, TakeoverRecord } from './records';
 import { compare, sorted } from './snapshot-index';
@@ -5,8 +6,6 @@ import type { TakeoverAudit, TakeoverFate, TakenOverFates, TakenOverOrder } from
 
 /** The status of a marker whose order item is in no snapshot (it cannot be judged). */
 const MISSING = 'MISSING';
-/** byReason's key for a FAILED order without a reason. */
-const NO_REASON = '(none)';
 
 /** What {@link auditTakeovers} finds: the fates of the taken-over orders, and the details. */
 export interface TakeoverFindings {
@@ -29,12 +28,7 @@ export function auditTakeovers(merged: MergedTables): TakeoverFindings {
 
   const failedByReason = new Map<string, number>();
   const count = (fate: TakeoverFate) => orders.filter((o) => o.fate === fate).length;
-  for (const o of orders) {
-    if (o.fate === 'failed') {
-      const reason = o.failureReason || NO_REASON;
-      failedByReason.set(reason, (failedByReason.get(reason) ?? 0) + 1);
-    }
-  }
+  for (const o of orders) if (o.fate === 'failed') increment(failedByReason, o.failureReason || NO_REASON);
   const moneyHeld = orders.filter((o) => o.chargesHoldingMoney.length > 0).map((o) => o.orderId);
   const stockHeld = orders.filter((o) => o.unitsHeld > 0);
 
@@ -43,7 +37,7 @@ export function auditTakeovers(merged: MergedTables): TakeoverFindings {
       total: orders.length,
       failed: {
         total: count('failed'),
-        byReason: Object.fromEntries(sorted(failedByReason.keys()).map((k) => [k, failedByReason.get(k)!])),
+        byReason: toRecord(failedByReason),
       },
       cancelled: count('cancelled'),
       fulfilledAfterTakeover: count('fulfilled-after-takeover'),
