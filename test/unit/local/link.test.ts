@@ -205,7 +205,8 @@ describe('PeerLinks → LinkReceiver', () => {
     const b = await peer();
     const a = links({ self: 'eu-west-1', peers: [{ region: 'us-east-1', url: b.url }], lagMs: 0 });
     a.append('test', 1);
-    await waitFor(() => b.applied.length === 1, 'the first entry');
+    // The ack, not the apply: a partition abandons a delivery whose response is still on the wire.
+    await waitFor(() => a.stats()[0]!.lastDeliveredSeq === 1, 'the first ack');
 
     a.partition('us-east-1');
     for (let i = 2; i <= 20; i++) a.append('test', i);
@@ -329,7 +330,8 @@ describe('PeerLinks → LinkReceiver', () => {
     ];
     const a = new PeerLinks({ self: 'eu-west-1', dir, peers, lagMs: 0, compactBytes: 1 });
     for (let i = 1; i <= 60; i++) a.append('test', { i, pad: 'x'.repeat(100) });
-    await waitFor(() => b.applied.length === 60 && c.applied.length === 60, 'the first 60 on both');
+    // The acks, not the applies: a partition abandons a delivery whose response is still on the wire.
+    await waitFor(() => a.stats().every((s) => s.lastDeliveredSeq === 60), 'the first 60 acks from both');
     a.partition('ap-south-1');
     for (let i = 61; i <= 100; i++) a.append('test', { i, pad: 'x'.repeat(100) });
     await waitFor(() => a.stats()[0]!.lastDeliveredSeq === 100, 'the last 40 on the open link');
