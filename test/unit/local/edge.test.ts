@@ -300,13 +300,13 @@ describe('local edge', () => {
     it('treats 3xx as healthy and 4xx, refused connections and timeouts as failures', async () => {
       const [a, b, c, d] = await regions('r-a', 'r-b', 'r-c', 'r-d');
       const e = await start([a!, b!, c!, d!], {
-        healthCheck: { failureThreshold: 1, timeoutMs: 300 },
+        healthCheck: { failureThreshold: 1, timeoutMs: 1000 },
         latencyMatrix: { here: { 'r-a': 1, 'r-b': 2, 'r-c': 3, 'r-d': 4 } },
         defaultLocation: 'here',
       });
       a!.healthStatus = 302;
       b!.healthStatus = 404;
-      c!.healthDelayMs = 2000;
+      c!.healthDelayMs = 5000;
       await d!.stop();
 
       await e.checkNow();
@@ -346,12 +346,17 @@ describe('local edge', () => {
 
     it('runs checks on its own every (scaled) interval', async () => {
       const rs = await regions('us-east-1', 'eu-west-1');
-      const e = await start(rs, { timeScale: 100, healthCheck: { failureThreshold: 2 }, ttlSeconds: 0 });
+      // 30 s of timeout (300 ms scaled): only the 503 fails a check, never a slow answer on a loaded machine.
+      const e = await start(rs, {
+        timeScale: 100,
+        healthCheck: { failureThreshold: 2, timeoutMs: 30_000 },
+        ttlSeconds: 0,
+      });
       rs[0]!.healthStatus = 503;
 
       await waitFor(() => !regionOf(e.status(), 'us-east-1').healthy);
 
-      expect(e.status().healthCheck).toMatchObject({ effectiveIntervalMs: 100, effectiveTimeoutMs: 40 });
+      expect(e.status().healthCheck).toMatchObject({ effectiveIntervalMs: 100, effectiveTimeoutMs: 300 });
       expect(e.resolve('us-east-1')).toBe('eu-west-1');
       rs[0]!.healthStatus = 200;
       await waitFor(() => regionOf(e.status(), 'us-east-1').healthy);
@@ -362,7 +367,7 @@ describe('local edge', () => {
       const rs = await regions('us-east-1', 'eu-west-1');
       const e = await start(rs, {
         timeScale: 100,
-        healthCheck: { failureThreshold: 1 },
+        healthCheck: { failureThreshold: 1, timeoutMs: 30_000 },
         deferHealthChecks: true,
       });
       rs[0]!.healthStatus = 503;

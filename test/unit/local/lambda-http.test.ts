@@ -146,7 +146,8 @@ describe('Lambda Invoke API over the real SDK client', () => {
   });
 
   it('throttles beyond the reserved concurrency with 429 TooManyRequestsException', async () => {
-    const running = lambda.invoke('single', { ms: 300 });
+    // Holds the one slot long enough for the SDK's first call to arrive on a loaded machine.
+    const running = lambda.invoke('single', { ms: 2_000 });
 
     const err = await client
       .send(new InvokeCommand({ FunctionName: 'single', Payload: encode({ ms: 1 }) }))

@@ -206,7 +206,8 @@ describe('LambdaService function errors', () => {
   it('kills the environment on timeout and starts cold next time', async () => {
     const lambda = service({
       ...base,
-      functions: [fnModel('slow', 'sleep', { timeoutSeconds: 2 })],
+      // 1 s of real time: a cold start on a loaded machine must not time out the calls meant to succeed.
+      functions: [fnModel('slow', 'sleep', { timeoutSeconds: 20 })],
       timeScale: 20,
     });
     await lambda.invoke('slow', { ms: 1 });
@@ -217,7 +218,7 @@ describe('LambdaService function errors', () => {
     expectUnhandled(
       timedOut,
       'Sandbox.Timedout',
-      `RequestId: ${timedOut.requestId} Error: Task timed out after 2.00 seconds`,
+      `RequestId: ${timedOut.requestId} Error: Task timed out after 20.00 seconds`,
     );
     expect(timedOut.coldStart).toBe(false);
     expect(next).toMatchObject({ payload: 'slept', coldStart: true });

@@ -183,14 +183,17 @@ describe('PeerLinks → LinkReceiver', () => {
       clock.t += 200;
     }
     await waitFor(() => b.applied.length === 6, 'the first entry 2 s old');
+    await waitFor(() => a.stats()[0]!.lastDeliveredSeq === 6, 'its ack');
     await sleep(300);
     const afterTwoSeconds = { applied: b.applied.length, pending: a.stats()[0]!.pending };
     clock.t += 1000;
     await waitFor(() => b.applied.length === 11, 'the entries 2 s old one second later');
+    await waitFor(() => a.stats()[0]!.lastDeliveredSeq === 11, 'their acks');
     await sleep(300);
     const afterThreeSeconds = { applied: b.applied.length, pending: a.stats()[0]!.pending };
     a.setLag('us-east-1', 100);
     await waitFor(() => b.applied.length === 15, 'the rest under the short lag again');
+    await waitFor(() => a.stats()[0]!.lastDeliveredSeq === 15, 'the last acks');
 
     expect(afterTwoSeconds).toEqual({ applied: 6, pending: 9 });
     expect(afterThreeSeconds).toEqual({ applied: 11, pending: 4 });

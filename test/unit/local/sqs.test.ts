@@ -304,8 +304,11 @@ describe('local SQS over the real SDK client', () => {
     });
     esm.start();
     queues.send('bg', { body: 'one' });
-    for (let i = 0; i < 100 && queues.counts('bg').inFlight === 0; i++)
+    const deadline = Date.now() + 10_000;
+    while (queues.counts('bg').inFlight === 0) {
+      if (Date.now() > deadline) throw new Error('the background poll never received the message');
       await new Promise((r) => setTimeout(r, 10));
+    }
     const stopping = esm.stop();
     release();
     await stopping;

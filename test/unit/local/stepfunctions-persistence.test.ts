@@ -390,7 +390,8 @@ describe('LocalStepFunctions persistence: a killed region resumes its executions
 
   it('survives a real SIGKILL at an arbitrary moment: every acknowledged execution completes', async () => {
     const dir = tempDir();
-    // A child process starts executions back to back (each step takes 1 ms), printing each acknowledged ARN.
+    // A child process starts an execution every 1 ms, printing each acknowledged ARN. Each step takes 25 ms,
+    // longer than the parent takes to see an ACK and kill, so the kill always finds executions mid-flight.
     const child = spawn(
       process.execPath,
       [
@@ -405,7 +406,7 @@ describe('LocalStepFunctions persistence: a killed region resumes its executions
           machines: JSON.parse(process.env.SFN_MACHINES),
           dir: process.env.SFN_DIR,
           timeScale: 1000,
-          invokeFunction: (fn) => new Promise((resolve) => setTimeout(() => resolve({ n: fn.split(':').pop() }), 1)),
+          invokeFunction: (fn) => new Promise((resolve) => setTimeout(() => resolve({ n: fn.split(':').pop() }), 25)),
           sendMessage: () => ({}),
           updateItem: () => ({}),
         });

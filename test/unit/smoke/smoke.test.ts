@@ -274,7 +274,8 @@ describe('smoke test against a platform on loopback', () => {
 
     expect(summary).toMatchObject({ ok: false, exitCode: 1, status: 'PENDING' });
     expect(summary.error).toMatch(/timed out after 0.5 s waiting for a final status \(last PENDING/);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Well under the 10 s default: the timeout given was honoured (loose, for a loaded machine).
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('retries a POST that answered 503 with the same Idempotency-Key and creates one order', async () => {
