@@ -128,7 +128,8 @@ async function newHarness(): Promise<Harness> {
     region: REGION,
     accountId: ACCOUNT,
     machines,
-    // Pay: TimeoutSeconds 60 → 6 s, HeartbeatSeconds 30 → 3 s: room for SDK round trips on a busy machine.
+    // Pay's TimeoutSeconds 60 and HeartbeatSeconds 30 stay as they are (a waiting task scales no lower than
+    // 60 s or its own value): room for SDK round trips on a busy machine.
     timeScale: 10,
     invokeFunction: (fn, payload): JsonValue => {
       calls.push({ fn, payload });

@@ -299,8 +299,13 @@ describe('LocalStateMachine (aws-local-stepfunctions + local task handlers)', ()
   });
 
   it('times a waiting task out (States.Timeout, not caught by a specific catcher) and retires its token', async () => {
-    // Pay: TimeoutSeconds 60 / 1000 = 60 ms.
-    const h = harness();
+    // A waiting task's timeout is scaled no lower than 60 s or its own value: Pay's 1 s stays 1 s.
+    const h = harness({
+      def: {
+        ...definition,
+        States: { ...definition.States, Pay: { ...definition.States.Pay, TimeoutSeconds: 1 } },
+      },
+    });
     const { executionArn } = h.machine.startExecution({ name: 'timeout', input });
     const token = await h.nextToken();
     const done = await h.machine.waitForExecution(executionArn);
@@ -309,7 +314,8 @@ describe('LocalStateMachine (aws-local-stepfunctions + local task handlers)', ()
   });
 
   it('times out a whole execution (TIMED_OUT)', async () => {
-    const h = harness({ def: { ...definition, TimeoutSeconds: 20 } });
+    // 1000 s / 1000 = 1 s for the execution, well before Pay's own timeout (60 s, the floor of a waiting task).
+    const h = harness({ def: { ...definition, TimeoutSeconds: 1000 } });
     const { executionArn } = h.machine.startExecution({ name: 'exec-timeout', input });
     const token = await h.nextToken();
     const done = await h.machine.waitForExecution(executionArn);
