@@ -5,7 +5,7 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
-import { HOP_BY_HOP } from '../hop-by-hop';
+import { HOP_BY_HOP, connectionListed } from '../hop-by-hop';
 
 /**
  * The header a forwarded request carries to the peer. A request that has it is always served where it
@@ -174,11 +174,15 @@ export class PeerProxy {
   }
 }
 
-/** The headers of a message without the hop-by-hop ones (Node frames the body again on each side). */
+/**
+ * The headers of a message without the hop-by-hop ones and those its `Connection` header lists (Node frames
+ * the body again on each side).
+ */
 function relayed(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const listed = connectionListed(headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+    if (value !== undefined && !HOP_BY_HOP.has(name) && !listed.has(name)) out[name] = value;
   }
   return out;
 }

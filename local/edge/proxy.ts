@@ -5,20 +5,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { HOP_BY_HOP } from '../hop-by-hop';
+import { HOP_BY_HOP, connectionListed } from '../hop-by-hop';
 
 // The hop-by-hop fields, and `host` (rewritten for the region).
 const NOT_RELAYED = new Set([...HOP_BY_HOP, 'host']);
-
-function connectionListed(value: string | string[] | undefined): Set<string> {
-  const joined = Array.isArray(value) ? value.join(',') : (value ?? '');
-  return new Set(
-    joined
-      .split(',')
-      .map((t) => t.trim().toLowerCase())
-      .filter(Boolean),
-  );
-}
 
 /** The keep-alive agents the edge uses towards the regions; destroy them on close. */
 export interface UpstreamAgents {

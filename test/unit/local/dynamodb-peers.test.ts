@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -251,7 +251,8 @@ describe('RegionalDynamo routes requests signed for a peer region to that peer',
     expect(us.ddb.stats().peerRequests).toEqual({ 'eu-west-1': { forwarded: 0, unreachable: 0 } });
   });
 
-  it('relays method, path, headers and body unchanged, and the answer unchanged', async () => {
+  /** A plain HTTP server as the peer's endpoint: records each request and answers with `answer`. */
+  const fakePeer = async (answer: (res: ServerResponse) => void) => {
     const seen: { method?: string; url?: string; headers?: IncomingHttpHeaders; body?: string }[] = [];
     const fake: Server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -263,12 +264,7 @@ describe('RegionalDynamo routes requests signed for a peer region to that peer',
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
         });
-        res.writeHead(503, {
-          'content-type': 'application/x-amz-json-1.0',
-          'x-amzn-requestid': 'REQ123',
-          'x-amz-crc32': '42',
-        });
-        res.end('{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"busy"}');
+        answer(res);
       });
     });
     await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
@@ -279,9 +275,19 @@ describe('RegionalDynamo routes requests signed for a peer region to that peer',
           fake.closeAllConnections();
         }),
     );
-    const us = await startDynamo('us-east-1', {
-      peers: { 'ap-south-1': `http://127.0.0.1:${(fake.address() as AddressInfo).port}` },
+    return { seen, url: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` };
+  };
+
+  it('relays method, path, headers and body unchanged, and the answer unchanged', async () => {
+    const { seen, url } = await fakePeer((res) => {
+      res.writeHead(503, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': 'REQ123',
+        'x-amz-crc32': '42',
+      });
+      res.end('{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"busy"}');
     });
+    const us = await startDynamo('us-east-1', { peers: { 'ap-south-1': url } });
     const body = '{"TableName":"orders","Key":{"pk":{"S":"é"}}}';
     const answer = await raw(us.ddb.endpoint, {
       path: '/some/path?x=1',
@@ -312,6 +318,37 @@ describe('RegionalDynamo routes requests signed for a peer region to that peer',
       'content-length': String(Buffer.byteLength(body)),
       [FORWARDED_FROM_HEADER]: 'us-east-1',
     });
+  });
+
+  it("drops the fields a message's own Connection header lists, both ways, as a proxy must", async () => {
+    const { seen, url } = await fakePeer((res) => {
+      res.writeHead(200, {
+        connection: 'keep-alive, x-peer-hop',
+        'x-peer-hop': 'peer-only',
+        'x-amzn-requestid': 'REQ1',
+      });
+      res.end('{}');
+    });
+    const us = await startDynamo('us-east-1', { peers: { 'ap-south-1': url } });
+
+    const answer = await raw(us.ddb.endpoint, {
+      headers: {
+        connection: 'close, X-Client-Hop',
+        'x-client-hop': 'client-only',
+        'x-custom': 'kept',
+        'x-amz-target': 'DynamoDB_20120810.GetItem',
+        authorization: auth('ap-south-1'),
+      },
+      body: '{}',
+    });
+
+    expect(answer.status).toBe(200);
+    expect(answer.headers).toMatchObject({ 'x-amzn-requestid': 'REQ1' });
+    expect(answer.headers['x-peer-hop']).toBeUndefined();
+    expect(seen).toHaveLength(1);
+    const { headers } = seen[0]!;
+    expect(headers).toMatchObject({ 'x-custom': 'kept', authorization: auth('ap-south-1') });
+    expect(headers!['x-client-hop']).toBeUndefined();
   });
 
   it('gives the SDK a retryable connection error while the peer is down, and works again once it is back on its port', async () => {
