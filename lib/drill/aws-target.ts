@@ -2,7 +2,8 @@
  * A deployed environment as a drill target. In AWS there is no safe switch that kills a region or cuts
  * Global Tables replication, so the only fault is the one operators use for real evacuations: inverting a
  * region's Route 53 health check. Regions and their API URLs are discovered from the health checks
- * themselves (`<api>.execute-api.<region>.amazonaws.com/<stage>/health`); tables and executions are read
+ * themselves: those tagged with the environment (HEALTH_CHECK_TAGS), each on
+ * `<api>.execute-api.<region>.amazonaws.com/<stage>/health`; tables and executions are read
  * with lib-dynamodb and client-sfn in every region.
  */
 import { DEFAULT_ENVIRONMENTS, ENVIRONMENT_NAMES, resolveEnvironment, type EnvironmentName } from '../config';
@@ -59,7 +60,7 @@ export async function awsTarget(options: AwsTargetOptions): Promise<DrillTarget>
     );
   }
   const observer = new SdkObserver({
-    env: env.name,
+    environment: env.prefix,
     regions: env.regions,
     tableName: (table) => tableName(env, table),
     stateMachineName: orderSagaName(env),
@@ -81,7 +82,7 @@ export async function awsTarget(options: AwsTargetOptions): Promise<DrillTarget>
   if (missing.length) {
     observer.destroy();
     throw new DrillTargetError(
-      `no Route 53 health check found for ${missing.join(', ')} in ${env.name}: is the environment deployed?`,
+      `no Route 53 health check tagged meridian:environment=${env.prefix} found for ${missing.join(', ')}: is ${env.name} deployed?`,
     );
   }
   const edgeUrl = options.edgeUrl ?? (env.dns ? `https://${env.dns.domainName}` : undefined);

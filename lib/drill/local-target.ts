@@ -106,7 +106,7 @@ export function localTarget(
 ): DrillTarget {
   const env = resolveEnvironment({ ...DEFAULT_ENVIRONMENTS.local, regions: [...handle.regions] });
   const observer = new SdkObserver({
-    env: env.name,
+    environment: env.prefix,
     regions: handle.regions,
     tableName: (table) => tableName(env, table),
     stateMachineName: orderSagaName(env),

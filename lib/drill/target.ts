@@ -7,14 +7,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   GetHealthCheckCommand,
   GetHealthCheckStatusCommand,
-  ListHealthChecksCommand,
   Route53Client,
   UpdateHealthCheckCommand,
   type HealthCheck,
 } from '@aws-sdk/client-route-53';
 import { DescribeExecutionCommand, SFNClient, paginateListStateMachines } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { routingHealthy } from '../../services/shared/route53-health';
+import { environmentHealthChecks, routingHealthy } from '../../services/shared/route53-health';
 import { sagaExecutionArn } from '../../services/shared/saga';
 import type { Item, TableId } from './audit';
 
@@ -86,7 +85,11 @@ export interface RegionApis {
 
 /** What the SDK-backed observer needs to know. */
 export interface SdkObserverOptions {
-  readonly env: string;
+  /**
+   * The environment's resource prefix (`meridian-<name>`): its health checks carry it as their
+   * `meridian:environment` tag, which tells them from other environments' checks in the same account.
+   */
+  readonly environment: string;
   readonly regions: readonly string[];
   /** Physical table name of a table id. */
   readonly tableName: (table: TableId) => string;
@@ -101,7 +104,7 @@ export interface SdkObserverOptions {
   readonly log?: (line: string) => void;
 }
 
-/** A region's health check as the drill found it through ListHealthChecks. */
+/** A region's health check as the drill found it (ListHealthChecks and the checks' tags). */
 export interface RegionHealthCheck {
   readonly region: string;
   readonly id: string;
@@ -222,19 +225,19 @@ export class SdkObserver {
     return found;
   }
 
-  /** The environment's health checks by region (ListHealthChecks, cached). */
+  /**
+   * The environment's health checks by region (cached): those tagged with its prefix and a region, whose
+   * configuration names an API of that same region. Another environment's check in the account is never
+   * inverted by mistake.
+   */
   healthChecks(): Promise<Map<string, RegionHealthCheck>> {
     this.checks ??= (async () => {
       const found = new Map<string, RegionHealthCheck>();
-      let marker: string | undefined;
-      do {
-        const page = await this.route53.send(new ListHealthChecksCommand({ Marker: marker, MaxItems: 100 }));
-        for (const check of page.HealthChecks ?? []) {
-          const mine = regionOfHealthCheck(check, this.options.regions);
-          if (mine && !found.has(mine.region)) found.set(mine.region, mine);
-        }
-        marker = page.IsTruncated ? page.NextMarker : undefined;
-      } while (marker);
+      const tagged = await environmentHealthChecks(this.route53, this.options.environment);
+      for (const [region, check] of tagged) {
+        const mine = regionOfHealthCheck(check, this.options.regions);
+        if (mine?.region === region) found.set(region, mine);
+      }
       return found;
     })();
     this.checks.catch(() => (this.checks = undefined));
@@ -245,7 +248,7 @@ export class SdkObserver {
     const check = (await this.healthChecks()).get(region);
     if (!check) {
       throw new Error(
-        `no Route 53 health check found for ${region} (looked for a check on <api>.execute-api.${region}.amazonaws.com/<stage>/health)`,
+        `no Route 53 health check found for ${region} (looked for a check tagged meridian:environment=${this.options.environment}, meridian:region=${region} on <api>.execute-api.${region}.amazonaws.com/<stage>/health)`,
       );
     }
     return check;

@@ -1,4 +1,11 @@
-import type { HealthCheckConfig, HealthCheckObservation } from '@aws-sdk/client-route-53';
+import {
+  ListTagsForResourcesCommand,
+  paginateListHealthChecks,
+  type HealthCheck,
+  type HealthCheckConfig,
+  type HealthCheckObservation,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
 
 /**
  * Whether Route 53 routes to an endpoint, from its health check's config and its checkers' latest
@@ -23,3 +30,40 @@ export const HEALTH_CHECK_TAGS = {
   /** The region whose API the check probes. */
   region: 'meridian:region',
 } as const;
+
+/** ListTagsForResources takes at most 10 ids per call. */
+const TAGS_BATCH = 10;
+
+/**
+ * An environment's Route 53 health checks by region, found by their tags (HEALTH_CHECK_TAGS): every check
+ * of the account (ListHealthChecks), then their tags, ten ids per ListTagsForResources call. Checks of
+ * other environments in the account, and untagged ones, are left out. The takeover of stranded orders and
+ * the drills' AWS target find the checks this way.
+ */
+export async function environmentHealthChecks(
+  client: Route53Client,
+  environment: string,
+): Promise<Map<string, HealthCheck>> {
+  const all = new Map<string, HealthCheck>();
+  for await (const page of paginateListHealthChecks({ client }, {})) {
+    for (const check of page.HealthChecks ?? []) if (check.Id) all.set(check.Id, check);
+  }
+  const ids = [...all.keys()];
+  const found = new Map<string, HealthCheck>();
+  for (let i = 0; i < ids.length; i += TAGS_BATCH) {
+    const out = await client.send(
+      new ListTagsForResourcesCommand({
+        ResourceType: 'healthcheck',
+        ResourceIds: ids.slice(i, i + TAGS_BATCH),
+      }),
+    );
+    for (const set of out.ResourceTagSets ?? []) {
+      const byKey = new Map((set.Tags ?? []).map((t) => [t.Key, t.Value]));
+      const region = byKey.get(HEALTH_CHECK_TAGS.region);
+      const check = set.ResourceId === undefined ? undefined : all.get(set.ResourceId);
+      if (check && region && byKey.get(HEALTH_CHECK_TAGS.environment) === environment)
+        found.set(region, check);
+    }
+  }
+  return found;
+}

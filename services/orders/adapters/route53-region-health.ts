@@ -1,11 +1,9 @@
 import {
   GetHealthCheckCommand,
   GetHealthCheckStatusCommand,
-  ListTagsForResourcesCommand,
-  paginateListHealthChecks,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { HEALTH_CHECK_TAGS, routingHealthy } from '../../shared/route53-health';
+import { environmentHealthChecks, routingHealthy } from '../../shared/route53-health';
 import type { RegionHealth } from '../domain/ports';
 
 export interface Route53RegionHealthOptions {
@@ -82,28 +80,8 @@ export class Route53RegionHealth implements RegionHealth {
     if (cached && this.now() - cached.at < this.ttlMs && regions.every((r) => cached.ids.has(r))) {
       return cached.ids;
     }
-    const all: string[] = [];
-    for await (const page of paginateListHealthChecks({ client: this.client }, {})) {
-      for (const check of page.HealthChecks ?? []) if (check.Id) all.push(check.Id);
-    }
-    const ids = new Map<string, string>();
-    // ListTagsForResources takes at most 10 ids per call.
-    for (let i = 0; i < all.length; i += 10) {
-      const out = await this.client.send(
-        new ListTagsForResourcesCommand({ ResourceType: 'healthcheck', ResourceIds: all.slice(i, i + 10) }),
-      );
-      for (const set of out.ResourceTagSets ?? []) {
-        const byKey = new Map((set.Tags ?? []).map((t) => [t.Key, t.Value]));
-        const region = byKey.get(HEALTH_CHECK_TAGS.region);
-        if (
-          set.ResourceId &&
-          region &&
-          byKey.get(HEALTH_CHECK_TAGS.environment) === this.options.environment
-        ) {
-          ids.set(region, set.ResourceId);
-        }
-      }
-    }
+    const checks = await environmentHealthChecks(this.client, this.options.environment);
+    const ids = new Map([...checks].map(([region, check]) => [region, check.Id!]));
     this.discovered = { at: this.now(), ids };
     return ids;
   }
