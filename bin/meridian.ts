@@ -124,6 +124,7 @@ async function up(args: string[]): Promise<void> {
     '',
     `  edge (routes like Route 53)   ${edge}`,
     ...runtime.regions.map((r) => `  ${r.padEnd(28)}  ${runtime.endpoints[r]!.apiBaseUrl}`),
+    `  AWS FIS (every region)        ${runtime.fisEndpoint}`,
     `  state                         ${stateDir}  (logs: <region>/region.log, outbox: <region>/outbox/)`,
     '',
     'Try it:',

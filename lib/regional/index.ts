@@ -7,6 +7,7 @@ export {
 } from './api';
 export { RegionalDns, type RegionalDnsProps } from './dns';
 export { RegionalEvents, eventBusName, type LambdaConsumerOptions, type RegionalEventsProps } from './events';
+export { ReplicationPauseExperiment, type ReplicationPauseExperimentProps } from './fault-injection';
 export { Messaging, type MessagingProps } from './messaging';
 export { RegionalMonitoring, type RegionalMonitoringProps } from './monitoring';
 export { RegionalStack, type RegionalStackProps } from './regional-stack';

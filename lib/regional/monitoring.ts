@@ -42,6 +42,10 @@ export class RegionalMonitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   /** The regional dashboard. */
   readonly dashboard: cloudwatch.Dashboard;
+  /** The API's 5XX alarm (also a stop condition of the region's fault-injection experiment). */
+  readonly api5xxAlarm: cloudwatch.Alarm;
+  /** The saga failures alarm (also a stop condition of the region's fault-injection experiment). */
+  readonly sagaFailuresAlarm: cloudwatch.Alarm;
 
   private readonly usedIds = new Set<string>();
 
@@ -95,7 +99,7 @@ export class RegionalMonitoring extends Construct {
       statistic: cloudwatch.Stats.p(50),
       period: MINUTE,
     });
-    alarm('Api5xx', {
+    this.api5xxAlarm = alarm('Api5xx', {
       metric: api5xx,
       alarmDescription: `${region}: API Gateway answered ${thresholds.api5xx} or more 5XX responses in a minute`,
       threshold: thresholds.api5xx,
@@ -116,7 +120,7 @@ export class RegionalMonitoring extends Construct {
     const sagaFailed = stateMachine.metricFailed({ statistic: cloudwatch.Stats.SUM, period: sagaPeriod });
     const sagaTimedOut = stateMachine.metricTimedOut({ statistic: cloudwatch.Stats.SUM, period: sagaPeriod });
     const sagaAborted = stateMachine.metricAborted({ statistic: cloudwatch.Stats.SUM, period: sagaPeriod });
-    alarm('SagaFailures', {
+    this.sagaFailuresAlarm = alarm('SagaFailures', {
       metric: new cloudwatch.MathExpression({
         expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
         usingMetrics: { failed: sagaFailed, timedOut: sagaTimedOut, aborted: sagaAborted },

@@ -6,6 +6,7 @@ import type { MeridianEnvironment } from '../config';
 import { API_STAGE_NAME, HEALTH_PATH, RegionalApi } from './api';
 import { RegionalDns } from './dns';
 import { RegionalEvents } from './events';
+import { ReplicationPauseExperiment } from './fault-injection';
 import { Messaging } from './messaging';
 import { RegionalMonitoring } from './monitoring';
 import { OrderSaga, orderSagaArn } from './saga';
@@ -26,8 +27,8 @@ export interface RegionalStackProps extends StackProps {
 /**
  * One region's complete copy of Meridian: queues and topics, the event bus with its consumers and
  * forwarding rules, the 21 service functions (with the every-minute sweep of expired stock holds and
- * takeover of stranded orders), the REST API, the order saga, alarms and dashboard, and its Route 53
- * health check and latency records.
+ * takeover of stranded orders), the REST API, the order saga, alarms and dashboard, its Route 53
+ * health check and latency records, and the FIS experiment template the replication-partition drill starts.
  */
 export class RegionalStack extends Stack {
   readonly messaging: Messaging;
@@ -37,6 +38,8 @@ export class RegionalStack extends Stack {
   readonly saga: OrderSaga;
   readonly monitoring: RegionalMonitoring;
   readonly dns: RegionalDns;
+  /** The FIS experiment template of the replication-partition drill in AWS (paused until a drill starts it). */
+  readonly replicationPause: ReplicationPauseExperiment;
   /** The API's base URL in this region (stage included, trailing slash). */
   readonly apiUrlOutput: CfnOutput;
   /** The deep health check's URL in this region. */
@@ -151,6 +154,12 @@ export class RegionalStack extends Stack {
       healthPath: `/${API_STAGE_NAME}${HEALTH_PATH}`,
       domainName: this.api.domainName,
       hostedZone: this.api.hostedZone,
+    });
+
+    this.replicationPause = new ReplicationPauseExperiment(this, 'ReplicationPause', {
+      config,
+      tables: Object.values(this.services.tables),
+      stopAlarms: [this.monitoring.api5xxAlarm, this.monitoring.sagaFailuresAlarm],
     });
 
     this.apiUrlOutput = new CfnOutput(this, 'ApiUrl', {

@@ -165,6 +165,37 @@ export interface SecretModel {
   readonly secretString?: string;
 }
 
+/** An AWS FIS experiment template (`AWS::FIS::ExperimentTemplate`), intrinsics resolved. */
+export interface ExperimentTemplateModel {
+  readonly logicalId: string;
+  readonly description: string;
+  readonly roleArn: string;
+  readonly targets: Readonly<
+    Record<
+      string,
+      {
+        readonly resourceType: string;
+        readonly resourceArns: readonly string[];
+        readonly selectionMode: string;
+      }
+    >
+  >;
+  readonly actions: Readonly<
+    Record<
+      string,
+      {
+        readonly actionId: string;
+        readonly description?: string;
+        readonly parameters: Readonly<Record<string, string>>;
+        readonly targets: Readonly<Record<string, string>>;
+        readonly startAfter?: readonly string[];
+      }
+    >
+  >;
+  readonly stopConditions: readonly { readonly source: string; readonly value?: string }[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
 export interface TableKey {
   readonly partitionKey: { readonly name: string; readonly type: string };
   readonly sortKey?: { readonly name: string; readonly type: string };
@@ -206,6 +237,7 @@ export interface RegionModel {
   readonly topics: readonly TopicModel[];
   readonly eventBuses: readonly EventBusModel[];
   readonly secrets: readonly SecretModel[];
+  readonly experimentTemplates: readonly ExperimentTemplateModel[];
   /** The tables with a replica in this region. */
   readonly tables: readonly TableModel[];
   readonly outputs: Readonly<Record<string, OutputModel>>;

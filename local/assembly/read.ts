@@ -9,6 +9,7 @@ import type {
   ApiModel,
   EventBusModel,
   EventSourceMappingModel,
+  ExperimentTemplateModel,
   FunctionModel,
   LocalAssembly,
   OutputModel,
@@ -309,6 +310,7 @@ class RegionReader {
       topics: this.topics(),
       eventBuses: this.eventBuses(),
       secrets: this.secrets(),
+      experimentTemplates: this.experimentTemplates(),
       tables: this.tables.filter((t) => t.replicaRegions.includes(this.stack.region)),
       outputs: this.outputs(),
       dynamicReferences: this.ctx.dynamicReferences,
@@ -765,6 +767,53 @@ class RegionReader {
         ...(p.SecretString !== undefined && {
           secretString: this.str(p.SecretString, this.at(logicalId, 'SecretString')),
         }),
+      };
+    });
+  }
+
+  private experimentTemplates(): ExperimentTemplateModel[] {
+    return this.of('AWS::FIS::ExperimentTemplate').map(([logicalId, p]) => {
+      const at = this.at(logicalId);
+      const props = resolve(p, this.ctx, at) as {
+        Description?: string;
+        RoleArn?: string;
+        Targets?: Record<string, { ResourceType: string; ResourceArns?: string[]; SelectionMode: string }>;
+        Actions?: Record<
+          string,
+          {
+            ActionId: string;
+            Description?: string;
+            Parameters?: Record<string, string>;
+            Targets?: Record<string, string>;
+            StartAfter?: string[];
+          }
+        >;
+        StopConditions?: { Source: string; Value?: string }[];
+        Tags?: Record<string, string>;
+      };
+      const map = <T, U>(o: Record<string, T> | undefined, f: (v: T) => U): Record<string, U> =>
+        Object.fromEntries(Object.entries(o ?? {}).map(([k, v]) => [k, f(v)]));
+      return {
+        logicalId,
+        description: props.Description ?? '',
+        roleArn: props.RoleArn ?? '',
+        targets: map(props.Targets, (t) => ({
+          resourceType: t.ResourceType,
+          resourceArns: t.ResourceArns ?? [],
+          selectionMode: t.SelectionMode,
+        })),
+        actions: map(props.Actions, (a) => ({
+          actionId: a.ActionId,
+          ...(a.Description !== undefined && { description: a.Description }),
+          parameters: a.Parameters ?? {},
+          targets: a.Targets ?? {},
+          ...(a.StartAfter && { startAfter: a.StartAfter }),
+        })),
+        stopConditions: (props.StopConditions ?? []).map((c) => ({
+          source: c.Source,
+          ...(c.Value !== undefined && { value: c.Value }),
+        })),
+        tags: props.Tags ?? {},
       };
     });
   }

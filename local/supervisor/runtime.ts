@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { DEFAULT_ENVIRONMENTS, resolveEnvironment } from '../../lib/config';
 import { synthLocal } from '../assembly';
 import { startEdge, type Edge } from '../edge';
+import { Experiments, startFisServer, type ReplicationControl } from '../fis';
 import {
   MAX_TAKEOVER_GRACE_SECONDS,
   PORT_NAMES,
@@ -90,6 +91,11 @@ export interface Runtime {
   readonly endpoints: Readonly<
     Record<string, { apiBaseUrl: string; controlUrl: string; ports: RegionPorts }>
   >;
+  /**
+   * The AWS FIS endpoint of every region (the request's SigV4 scope picks the region): the templates of
+   * the regional stacks, whose replication pause holds the region's links with every peer.
+   */
+  readonly fisEndpoint: string;
   processes(): RegionProcessStatus[];
   kill(region: string): Promise<void>;
   restore(region: string): Promise<void>;
@@ -322,6 +328,40 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     sendLinks(a);
     sendLinks(b);
   };
+  // FIS experiments pause a region's replication with every peer. A pause heals only the links it cut,
+  // once no other experiment still pauses either end; a link partitioned by hand stays as it was.
+  const pausedBy = new Map<string, Set<string>>();
+  const cutByPause = new Set<string>();
+  const pair = (a: string, b: string) => [a, b].sort().join(' ');
+  const replication: ReplicationControl = {
+    pause(region, holder) {
+      pausedBy.set(region, (pausedBy.get(region) ?? new Set()).add(holder));
+      for (const peer of regions.filter((r) => r !== region)) {
+        if (links[region]![peer]!.partitioned) continue;
+        setLink(region, peer, (s) => (s.partitioned = true));
+        cutByPause.add(pair(region, peer));
+      }
+    },
+    resume(region, holder) {
+      pausedBy.get(region)?.delete(holder);
+      for (const peer of regions.filter((r) => r !== region)) {
+        const held = [region, peer].some((r) => (pausedBy.get(r)?.size ?? 0) > 0);
+        if (held || !cutByPause.delete(pair(region, peer))) continue;
+        setLink(region, peer, (s) => (s.partitioned = false));
+      }
+    },
+  };
+  const fis = await startFisServer(
+    new Experiments({
+      templates: Object.fromEntries(assembly.regions.map((m) => [m.region, m.experimentTemplates])),
+      tables: Object.fromEntries(assembly.regions.map((m) => [m.region, m.tables.map((t) => t.tableName)])),
+      accountId: assembly.regions[0]!.accountId,
+      timeScale,
+      control: replication,
+      log: (line) => log(`[fis] ${line}`),
+    }),
+  );
+
   const known = (region: string) => {
     if (!regions.includes(region))
       throw new Error(`unknown region ${region} (regions: ${regions.join(', ')})`);
@@ -349,6 +389,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     stateDir,
     assemblyDir,
     endpoints,
+    fisEndpoint: fis.endpoint,
     processes,
     async kill(region) {
       known(region);
@@ -383,6 +424,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       return { regions: details, links: runtime.links(), edge: edge.status() };
     },
     async stop() {
+      // Ends running experiments first, so their pauses are lifted in the persisted links.
+      await fis.close();
       await edge.close();
       await Promise.all(regions.map((r) => stopChild(r, 'SIGTERM')));
     },

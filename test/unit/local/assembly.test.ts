@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_ENVIRONMENTS } from '../../../lib/config';
 import { listStacks, synthLocal, type LocalAssembly, type RegionModel } from '../../../local/assembly';
+import { FIS_TEMPLATE_TAGS, REPLICATION_PAUSE_ACTION } from '../../../services/shared/fault-injection';
 
 // One in-process synthesis of the local environment, bundling on (~15 s): the runtime runs these bundles.
 jest.setTimeout(180_000);
@@ -216,6 +217,31 @@ describe('synthLocal + readAssembly', () => {
       );
       expect(region.outputs.EventBusArn?.value).toBe(region.eventBuses[0]?.arn);
       expect(region.dynamicReferences).toEqual([]);
+    }
+  });
+
+  it("reads each region's FIS experiment template: a replication pause of exactly that region's replicas", () => {
+    for (const region of model.regions) {
+      expect(region.experimentTemplates).toHaveLength(1);
+      const [template] = region.experimentTemplates;
+      expect(template!.actions.PauseReplication).toMatchObject({
+        actionId: REPLICATION_PAUSE_ACTION,
+        parameters: { duration: 'PT30M' },
+      });
+      expect(template!.targets.Tables!.resourceArns.slice().sort()).toEqual(
+        region.tables
+          .map((t) => `arn:aws:dynamodb:${region.region}:${region.accountId}:table/${t.tableName}`)
+          .sort(),
+      );
+      expect(template!.tags).toMatchObject({
+        [FIS_TEMPLATE_TAGS.environment]: 'meridian-local',
+        [FIS_TEMPLATE_TAGS.region]: region.region,
+        [FIS_TEMPLATE_TAGS.drill]: 'replication-partition',
+      });
+      expect(template!.stopConditions.map((c) => c.source)).toEqual([
+        'aws:cloudwatch:alarm',
+        'aws:cloudwatch:alarm',
+      ]);
     }
   });
 
