@@ -1,15 +1,17 @@
 /**
- * A deployed environment as a drill target. In AWS there is no safe switch that kills a region or cuts
- * Global Tables replication, so the only fault is the one operators use for real evacuations: inverting a
- * region's Route 53 health check. Regions and their API URLs are discovered from the health checks
- * themselves: those tagged with the environment (HEALTH_CHECK_TAGS), each on
- * `<api>.execute-api.<region>.amazonaws.com/<stage>/health`; tables and executions are read
- * with lib-dynamodb and client-sfn in every region.
+ * A deployed environment as a drill target. Its faults are the ones AWS offers safely: inverting a region's
+ * Route 53 health check (what operators do for a real evacuation), and pausing Global Tables replication of
+ * a region's replicas with the environment's FIS experiment template (lib/regional/fault-injection). AWS has
+ * no safe switch that kills a region or slows replication, so region-outage and latency are refused.
+ * Regions and their API URLs are discovered from the health checks themselves: those tagged with the
+ * environment (HEALTH_CHECK_TAGS), each on `<api>.execute-api.<region>.amazonaws.com/<stage>/health`;
+ * tables and executions are read with lib-dynamodb and client-sfn in every region.
  */
 import { DEFAULT_ENVIRONMENTS, ENVIRONMENT_NAMES, resolveEnvironment, type EnvironmentName } from '../config';
 import { tableName } from '../global-data/global-tables-stack';
 import { orderSagaName } from '../regional/saga';
-import { HealthPoller, SdkObserver, type DrillTarget, type RegionApis } from './target';
+import { ReplicationPause } from './replication-pause';
+import { HealthPoller, SdkObserver, type DrillFaults, type DrillTarget, type RegionApis } from './target';
 
 /** Options of {@link awsTarget}. */
 export interface AwsTargetOptions {
@@ -85,6 +87,27 @@ export async function awsTarget(options: AwsTargetOptions): Promise<DrillTarget>
       `no Route 53 health check tagged meridian:environment=${env.prefix} found for ${missing.join(', ')}: is ${env.name} deployed?`,
     );
   }
+  // The replication-partition fault exists when every region has its FIS template (the drill may pick any).
+  const pause = new ReplicationPause({
+    environment: env.prefix,
+    regions: env.regions,
+    endpoints: Object.fromEntries(env.regions.map((r) => [r, options.endpoints?.regions?.[r]?.fis])),
+    ...(options.endpoints?.credentials && { credentials: options.endpoints.credentials }),
+    ...(options.timeScale && { pollMs: Math.max(100, 2000 / options.timeScale) }),
+    ...(options.log && { log: options.log }),
+  });
+  let templates = new Map<string, string>();
+  try {
+    templates = await pause.templates();
+  } catch (err) {
+    options.log?.(
+      `no FIS experiment templates readable (${err instanceof Error ? err.message : String(err)}): replication-partition is not offered`,
+    );
+  }
+  const partition: Pick<DrillFaults, 'partition' | 'heal'> = env.regions.every((r) => templates.has(r))
+    ? { partition: async (a) => void (await pause.pause(a)), heal: (a) => pause.resume(a) }
+    : {};
+
   const edgeUrl = options.edgeUrl ?? (env.dns ? `https://${env.dns.domainName}` : undefined);
   const poller = new HealthPoller(
     env.regions,
@@ -101,7 +124,7 @@ export async function awsTarget(options: AwsTargetOptions): Promise<DrillTarget>
     takeoverGraceSeconds: env.takeoverGraceMinutes * 60,
     ...(edgeUrl && { edgeUrl }),
     apiUrls: Object.fromEntries(env.regions.map((r) => [r, checks.get(r)!.apiBaseUrl])),
-    faults: { setHealthCheckInverted: (r, inverted) => observer.setInverted(r, inverted) },
+    faults: { setHealthCheckInverted: (r, inverted) => observer.setInverted(r, inverted), ...partition },
     healthChanges: async () => poller.history(),
     startHealthWatch: () => poller.start(),
     regionUp: async () => true,
@@ -110,6 +133,7 @@ export async function awsTarget(options: AwsTargetOptions): Promise<DrillTarget>
     async close() {
       poller.stop();
       observer.destroy();
+      pause.destroy();
     },
   };
 }

@@ -124,7 +124,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
   if (missing.length) {
     throw new DrillTargetError(
       `${scenario.name} needs ${missing.join(', ')}, which the ${target.kind} target cannot do` +
-        (target.kind === 'aws' ? ' (in AWS only health-check-inversion can be injected safely)' : ''),
+        (target.kind === 'aws'
+          ? ' (in AWS: health-check-inversion, and replication-partition where every region has its FIS experiment template)'
+          : ''),
     );
   }
   const region = options.region ?? target.regions[0]!;

@@ -22,7 +22,10 @@ export interface DrillFaults {
   /** Stops a region abruptly (the local runtime: SIGKILL of its process). */
   killRegion?(region: string): Promise<void>;
   restoreRegion?(region: string): Promise<void>;
-  /** Holds replication and forwarded events between two regions, both directions. */
+  /**
+   * Holds replication between two regions, both directions: locally the link (replication and forwarded
+   * events); in AWS a FIS experiment pausing Global Tables replication of `a`'s replicas with every peer.
+   */
   partition?(a: string, b: string): Promise<void>;
   heal?(a: string, b: string): Promise<void>;
   /** Sets the one-way lag of the link between two regions, both directions. */
@@ -81,6 +84,7 @@ export interface DrillTarget {
 export interface RegionApis {
   readonly dynamodb?: string;
   readonly sfn?: string;
+  readonly fis?: string;
 }
 
 /** What the SDK-backed observer needs to know. */

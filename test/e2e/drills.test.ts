@@ -1,8 +1,8 @@
 /**
  * The four failover drills, short and time-scaled, against one local runtime: each must lose nothing,
- * charge nothing twice, oversell nothing, converge, and report its RTO. The health-check inversion also runs
- * through the AWS target's code path (Route 53, DynamoDB and Step Functions SDK clients) pointed at the local
- * runtime's AWS-compatible endpoints. Then a region outage longer than the takeover grace period, on a
+ * charge nothing twice, oversell nothing, converge, and report its RTO. The health-check inversion and the
+ * replication partition also run through the AWS target's code path (Route 53, FIS, DynamoDB and Step
+ * Functions SDK clients) pointed at the local runtime's AWS-compatible endpoints. Then a region outage longer than the takeover grace period, on a
  * runtime of its own with a short grace: the survivor takes the stranded orders over (docs/decisions/007).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -89,10 +89,11 @@ describe('failover drills on the local runtime', () => {
     expect(runtime().runtime.links()[report.faultedRegion]![report.peer!]!.lagMs).toBe(100);
   });
 
-  it('health-check-inversion through the AWS target: Route 53 UpdateHealthCheck moves the traffic away', async () => {
+  /** The AWS target's code path (Route 53, FIS, DynamoDB, Step Functions clients) on the local endpoints. */
+  const awsOnLocal = () => {
     const rt = runtime();
     const ports = (r: string) => rt.runtime.endpoints[r]!.ports;
-    const aws = await awsTarget({
+    return awsTarget({
       env: 'local',
       regions: rt.regions,
       edgeUrl: rt.edge,
@@ -104,11 +105,20 @@ describe('failover drills on the local runtime', () => {
         regions: Object.fromEntries(
           rt.regions.map((r) => [
             r,
-            { dynamodb: `http://127.0.0.1:${ports(r).dynamodb}`, sfn: `http://127.0.0.1:${ports(r).sfn}` },
+            {
+              dynamodb: `http://127.0.0.1:${ports(r).dynamodb}`,
+              sfn: `http://127.0.0.1:${ports(r).sfn}`,
+              fis: rt.runtime.fisEndpoint,
+            },
           ]),
         ),
       },
     });
+  };
+
+  it('health-check-inversion through the AWS target: Route 53 UpdateHealthCheck moves the traffic away', async () => {
+    const rt = runtime();
+    const aws = await awsOnLocal();
     try {
       // The AWS target found the regions' APIs from the health checks alone.
       expect(aws.apiUrls).toEqual(Object.fromEntries(rt.regions.map((r) => [r, rt.api(r)])));
@@ -126,13 +136,26 @@ describe('failover drills on the local runtime', () => {
     }
   });
 
-  it('refuses a fault the AWS target cannot inject, before touching anything', async () => {
+  it('replication-partition through the AWS target: a FIS experiment pauses the replication, stopping it heals', async () => {
     const rt = runtime();
-    const aws = await awsTarget({
-      env: 'local',
-      regions: rt.regions,
-      endpoints: { route53: rt.edge, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } },
-    });
+    const aws = await awsOnLocal();
+    try {
+      const report = await runDrill({ target: aws, scenario: 'replication-partition', ...SHORT });
+
+      expectInvariantsHeld(report);
+      expect(report.target.kind).toBe('aws');
+      // The pause held replication: the regions differed when the experiment was stopped, then caught up.
+      expect(report.replication.differencesAtRecovery).toBeGreaterThan(0);
+      // Stopping the experiment lifted the pause on every link.
+      const links = Object.values(rt.runtime.links()).flatMap((peers) => Object.values(peers));
+      expect(links.filter((l) => l.partitioned)).toEqual([]);
+    } finally {
+      await aws.close();
+    }
+  });
+
+  it('refuses a fault the AWS target cannot inject, before touching anything', async () => {
+    const aws = await awsOnLocal();
     try {
       await expect(runDrill({ target: aws, scenario: 'region-outage' })).rejects.toThrow(
         /region-outage needs killRegion, restoreRegion, which the aws target cannot do/,

@@ -1,11 +1,38 @@
+import type { ExperimentTemplateModel } from '../../../local/assembly';
+import { FIS_ACCOUNT as ACCOUNT, pauseTemplate } from '../../support/fis';
 import { startEdge, type Edge } from '../../../local/edge';
+import { Experiments, startFisServer, type FisServer } from '../../../local/fis';
 import { awsTarget, DrillTargetError } from '../../../lib/drill';
+import { ReplicationPause } from '../../../lib/drill/replication-pause';
 
 const REGIONS = ['us-east-1', 'eu-west-1'];
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
 
-describe('awsTarget finds the environment’s health checks by their tags', () => {
+/** An account's FIS in every region; `templates` per region; records what the experiments pause. */
+async function fisWith(templates: Record<string, ExperimentTemplateModel[]>) {
+  const calls: string[] = [];
+  const server = await startFisServer(
+    new Experiments({
+      templates,
+      tables: Object.fromEntries(
+        REGIONS.map((r) => [r, ['meridian-staging-orders', 'meridian-dev-orders', 'meridian-broken-orders']]),
+      ),
+      accountId: ACCOUNT,
+      control: {
+        pause: (region) => void calls.push(`pause ${region}`),
+        resume: (region) => void calls.push(`resume ${region}`),
+      },
+    }),
+  );
+  return { server, calls };
+}
+
+const fisEndpoints = (server: FisServer) =>
+  Object.fromEntries(REGIONS.map((r) => [r, { fis: server.endpoint }]));
+
+describe('awsTarget finds the environment’s health checks and FIS templates by their tags', () => {
   let edge: Edge;
+  let fis: { server: FisServer; calls: string[] } | undefined;
 
   beforeEach(async () => {
     // The account holds staging's checks (the edge tags its checks meridian:environment=meridian-staging).
@@ -19,13 +46,16 @@ describe('awsTarget finds the environment’s health checks by their tags', () =
 
   afterEach(async () => {
     await edge.close();
+    await fis?.server.close();
+    fis = undefined;
   });
 
   it("drills the environment whose tags the checks carry, with each region's API from its check", async () => {
+    fis = await fisWith({ 'us-east-1': [], 'eu-west-1': [] });
     const target = await awsTarget({
       env: 'staging',
       regions: REGIONS,
-      endpoints: { route53: edge.endpoint, credentials },
+      endpoints: { route53: edge.endpoint, credentials, regions: fisEndpoints(fis.server) },
     });
     try {
       expect(target.apiUrls).toEqual({
@@ -37,16 +67,117 @@ describe('awsTarget finds the environment’s health checks by their tags', () =
     }
   });
 
-  it("never takes another environment's checks in the same account", async () => {
+  it('refuses an environment none of whose checks are in the account, naming the tag it looked for', async () => {
+    fis = await fisWith({ 'us-east-1': [], 'eu-west-1': [] });
     const attempt = awsTarget({
       env: 'dev',
       regions: REGIONS,
-      endpoints: { route53: edge.endpoint, credentials },
+      endpoints: { route53: edge.endpoint, credentials, regions: fisEndpoints(fis.server) },
     });
 
     await expect(attempt).rejects.toThrow(DrillTargetError);
     await expect(attempt).rejects.toThrow(
       'no Route 53 health check tagged meridian:environment=meridian-dev found for us-east-1, eu-west-1: is dev deployed?',
     );
+  });
+
+  it("offers the replication partition only when every region has the environment's template", async () => {
+    // us-east-1 has staging's template; eu-west-1 has only dev's: staging cannot be partitioned.
+    fis = await fisWith({
+      'us-east-1': [pauseTemplate('us-east-1', 'meridian-staging')],
+      'eu-west-1': [pauseTemplate('eu-west-1', 'meridian-dev')],
+    });
+    const target = await awsTarget({
+      env: 'staging',
+      regions: REGIONS,
+      endpoints: { route53: edge.endpoint, credentials, regions: fisEndpoints(fis.server) },
+    });
+    try {
+      expect(target.faults.partition).toBeUndefined();
+      expect(target.faults.heal).toBeUndefined();
+    } finally {
+      await target.close();
+    }
+  });
+
+  it("partitions through the faulted region's experiment and heals by stopping it", async () => {
+    fis = await fisWith(
+      Object.fromEntries(
+        REGIONS.map((r) => [
+          r,
+          [pauseTemplate(r, 'meridian-dev', { logicalId: 'Other' }), pauseTemplate(r, 'meridian-staging')],
+        ]),
+      ),
+    );
+    const target = await awsTarget({
+      env: 'staging',
+      regions: REGIONS,
+      timeScale: 100,
+      endpoints: { route53: edge.endpoint, credentials, regions: fisEndpoints(fis.server) },
+    });
+    try {
+      await target.faults.partition!('eu-west-1', 'us-east-1');
+      expect(fis.calls).toEqual(['pause eu-west-1']);
+
+      await target.faults.heal!('eu-west-1', 'us-east-1');
+      expect(fis.calls).toEqual(['pause eu-west-1', 'resume eu-west-1']);
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe('ReplicationPause', () => {
+  let fis: { server: FisServer; calls: string[] } | undefined;
+  let pause: ReplicationPause | undefined;
+  afterEach(async () => {
+    pause?.destroy();
+    await fis?.server.close();
+  });
+
+  const pauser = (server: FisServer) =>
+    (pause = new ReplicationPause({
+      environment: 'meridian-staging',
+      regions: REGIONS,
+      endpoints: Object.fromEntries(REGIONS.map((r) => [r, server.endpoint])),
+      credentials,
+      pollMs: 20,
+    }));
+
+  it('names the tags it looked for when the region has no template', async () => {
+    fis = await fisWith({ 'us-east-1': [pauseTemplate('us-east-1', 'meridian-dev')], 'eu-west-1': [] });
+
+    await expect(pauser(fis.server).pause('us-east-1')).rejects.toThrow(
+      'no FIS experiment template tagged meridian:environment=meridian-staging, meridian:region=us-east-1, meridian:drill=replication-partition',
+    );
+    expect(fis.calls).toEqual([]);
+  });
+
+  it("reports FIS's reason when the experiment fails instead of running", async () => {
+    const broken = pauseTemplate('us-east-1', 'meridian-staging');
+    fis = await fisWith({
+      'us-east-1': [
+        { ...broken, actions: { X: { actionId: 'aws:ec2:reboot-instances', parameters: {}, targets: {} } } },
+      ],
+      'eu-west-1': [],
+    });
+
+    await expect(pauser(fis.server).pause('us-east-1')).rejects.toThrow(
+      /FIS experiment EXP\w+ in us-east-1 is failed: Action X: aws:ec2:reboot-instances is not emulated/,
+    );
+  });
+
+  it('refuses a second pause of the same region, and a resume without a pause does nothing', async () => {
+    fis = await fisWith({ 'us-east-1': [pauseTemplate('us-east-1', 'meridian-staging')], 'eu-west-1': [] });
+    const p = pauser(fis.server);
+
+    await p.resume('us-east-1');
+    await p.pause('us-east-1');
+    await expect(p.pause('us-east-1')).rejects.toThrow(
+      'the replication of us-east-1 is already paused by this drill',
+    );
+    await p.resume('us-east-1');
+
+    expect(fis.calls).toEqual(['pause us-east-1', 'resume us-east-1']);
   });
 });

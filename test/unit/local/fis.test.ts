@@ -8,39 +8,14 @@ import {
   StopExperimentCommand,
 } from '@aws-sdk/client-fis';
 import type { ExperimentTemplateModel } from '../../../local/assembly';
+import { FIS_ACCOUNT as ACCOUNT, pauseTemplate } from '../../support/fis';
 import { Experiments, parseIsoDuration, startFisServer, type FisServer } from '../../../local/fis';
 import { FIS_TEMPLATE_TAGS, REPLICATION_PAUSE_ACTION } from '../../../services/shared/fault-injection';
 
-const ACCOUNT = '000000000000';
 const REGIONS = ['us-east-1', 'eu-west-1'] as const;
 
-function pauseTemplate(
-  region: string,
-  overrides: Partial<ExperimentTemplateModel> = {},
-): ExperimentTemplateModel {
-  return {
-    logicalId: 'ReplicationPauseTemplate',
-    description: `pause ${region}`,
-    roleArn: `arn:aws:iam::${ACCOUNT}:role/fis`,
-    targets: {
-      Tables: {
-        resourceType: 'aws:dynamodb:global-table',
-        resourceArns: [`arn:aws:dynamodb:${region}:${ACCOUNT}:table/meridian-local-orders`],
-        selectionMode: 'ALL',
-      },
-    },
-    actions: {
-      PauseReplication: {
-        actionId: REPLICATION_PAUSE_ACTION,
-        parameters: { duration: 'PT1M' },
-        targets: { Tables: 'Tables' },
-      },
-    },
-    stopConditions: [{ source: 'none' }],
-    tags: { [FIS_TEMPLATE_TAGS.region]: region, [FIS_TEMPLATE_TAGS.drill]: 'replication-partition' },
-    ...overrides,
-  };
-}
+const pause = (region: string, overrides: Parameters<typeof pauseTemplate>[2] = {}) =>
+  pauseTemplate(region, 'meridian-local', { duration: 'PT1M', ...overrides });
 
 /** Records what the experiments pause and resume, as the supervisor's links would. */
 class Links {
@@ -90,7 +65,7 @@ describe('local AWS FIS endpoint', () => {
     (await client(region).send(new ListExperimentTemplatesCommand({}))).experimentTemplates![0]!.id!;
 
   it('lists each region its own templates, with their tags, and describes one in full', async () => {
-    await start(Object.fromEntries(REGIONS.map((r) => [r, [pauseTemplate(r)]])));
+    await start(Object.fromEntries(REGIONS.map((r) => [r, [pause(r)]])));
 
     const us = await client('us-east-1').send(new ListExperimentTemplatesCommand({}));
     const eu = await client('eu-west-1').send(new ListExperimentTemplatesCommand({}));
@@ -100,6 +75,7 @@ describe('local AWS FIS endpoint', () => {
 
     expect(us.experimentTemplates).toHaveLength(1);
     expect(us.experimentTemplates![0]!.tags).toEqual({
+      [FIS_TEMPLATE_TAGS.environment]: 'meridian-local',
       [FIS_TEMPLATE_TAGS.region]: 'us-east-1',
       [FIS_TEMPLATE_TAGS.drill]: 'replication-partition',
     });
@@ -113,7 +89,7 @@ describe('local AWS FIS endpoint', () => {
   });
 
   it('pauses the region while the experiment runs and lifts the pause when it is stopped', async () => {
-    await start({ 'us-east-1': [pauseTemplate('us-east-1')], 'eu-west-1': [] });
+    await start({ 'us-east-1': [pause('us-east-1')], 'eu-west-1': [] });
     const fis = client('us-east-1');
 
     const started = await fis.send(
@@ -141,7 +117,7 @@ describe('local AWS FIS endpoint', () => {
 
   it('completes by itself after the action duration divided by the time scale', async () => {
     // PT1M at 600x: 100 ms.
-    await start({ 'us-east-1': [pauseTemplate('us-east-1')], 'eu-west-1': [] }, 600);
+    await start({ 'us-east-1': [pause('us-east-1')], 'eu-west-1': [] }, 600);
     const fis = client('us-east-1');
     const { experiment } = await fis.send(
       new StartExperimentCommand({
@@ -161,7 +137,7 @@ describe('local AWS FIS endpoint', () => {
   });
 
   it('returns the same experiment for a repeated client token, and lists it once', async () => {
-    await start({ 'us-east-1': [pauseTemplate('us-east-1')], 'eu-west-1': [] });
+    await start({ 'us-east-1': [pause('us-east-1')], 'eu-west-1': [] });
     const fis = client('us-east-1');
     const experimentTemplateId = await templateId('us-east-1');
 
@@ -176,7 +152,7 @@ describe('local AWS FIS endpoint', () => {
   });
 
   it('fails an experiment it cannot run before touching anything, and says why', async () => {
-    const elsewhere = pauseTemplate('us-east-1', {
+    const elsewhere = pause('us-east-1', {
       targets: {
         Tables: {
           resourceType: 'aws:dynamodb:global-table',
@@ -185,7 +161,7 @@ describe('local AWS FIS endpoint', () => {
         },
       },
     });
-    const unknownAction = pauseTemplate('eu-west-1', {
+    const unknownAction = pause('eu-west-1', {
       actions: {
         Stop: { actionId: 'aws:ec2:stop-instances', parameters: {}, targets: { Instances: 'Instances' } },
       },
@@ -210,7 +186,7 @@ describe('local AWS FIS endpoint', () => {
   });
 
   it("answers unknown ids, another region's experiment and malformed requests with typed 4xx errors", async () => {
-    await start({ 'us-east-1': [pauseTemplate('us-east-1')], 'eu-west-1': [] });
+    await start({ 'us-east-1': [pause('us-east-1')], 'eu-west-1': [] });
     const { experiment } = await client('us-east-1').send(
       new StartExperimentCommand({ clientToken: 'x', experimentTemplateId: await templateId('us-east-1') }),
     );
@@ -256,7 +232,7 @@ describe('local AWS FIS endpoint', () => {
   });
 
   it('stops what still runs when it closes, lifting the pause', async () => {
-    await start({ 'us-east-1': [pauseTemplate('us-east-1')], 'eu-west-1': [] });
+    await start({ 'us-east-1': [pause('us-east-1')], 'eu-west-1': [] });
     const { experiment } = await client('us-east-1').send(
       new StartExperimentCommand({ clientToken: 'c', experimentTemplateId: await templateId('us-east-1') }),
     );
