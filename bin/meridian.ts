@@ -19,7 +19,8 @@ import {
   type DrillTarget,
   type ScenarioName,
 } from '../lib/drill';
-import { formatBenchReport, runBench } from '../local/bench';
+import { DEFAULT_ENVIRONMENTS } from '../lib/config';
+import { BenchError, benchSettings, formatBenchReport, runBench } from '../local/bench';
 import { runtimeFilePath, startRuntime, supervisorControl, type RuntimeFile } from '../local/supervisor';
 
 const USAGE = `usage: meridian <command> [options]
@@ -45,7 +46,7 @@ commands:
                                    (fresh state, --time-scale, default 20, and --takeover-grace in AWS
                                    seconds, local only) when none runs
   bench [--json] [--concurrency 8] [--orders 200] [--ceiling-seconds 5] [--idle-seconds N]
-        [--regions a,b] [--time-scale 1]
+        [--visibility-orders 20] [--regions a,b] [--time-scale 1]
                                    start a fresh local runtime, measure orders/s, latencies, per-order
                                    resource counts, the raw dynalite write ceiling and the cost per
                                    million orders (npm run bench)
@@ -275,6 +276,14 @@ async function drillTarget(
   }
   const timeScale = number(values['time-scale'] as string | undefined, 'time-scale') ?? 20;
   if (timeScale <= 0) throw new UsageError('--time-scale must be > 0');
+  // The regions the runtime will have are known: a wrong --region or --peer fails before it starts.
+  const planned = regions ?? DEFAULT_ENVIRONMENTS.local.regions;
+  for (const flag of ['region', 'peer'] as const) {
+    const region = values[flag] as string | undefined;
+    if (region !== undefined && !planned.includes(region)) {
+      throw new UsageError(`--${flag} ${region} is not one of the target's regions (${planned.join(', ')})`);
+    }
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'meridian-drill-'));
   say(
     `no running \`meridian up\`: starting a local runtime of its own (time scale ${timeScale}, ` +
@@ -389,6 +398,7 @@ async function bench(args: string[]): Promise<void> {
       orders: { type: 'string' },
       'ceiling-seconds': { type: 'string' },
       'idle-seconds': { type: 'string' },
+      'visibility-orders': { type: 'string' },
       regions: { type: 'string' },
       'time-scale': { type: 'string' },
     },
@@ -401,7 +411,16 @@ async function bench(args: string[]): Promise<void> {
     orders: number(values.orders, 'orders'),
     ceilingSeconds: number(values['ceiling-seconds'], 'ceiling-seconds'),
     idleSeconds: number(values['idle-seconds'], 'idle-seconds'),
+    visibilityOrders: number(values['visibility-orders'], 'visibility-orders'),
   };
+  // Before a runtime starts: a bad option costs nothing.
+  try {
+    benchSettings(Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)), timeScale);
+  } catch (err) {
+    const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (err instanceof BenchError) throw new UsageError(`--${err.message.replace(/^\w+/, kebab)}`);
+    throw err;
+  }
   const say = (line: string) => console.error(`[bench] ${line}`);
   const dir = mkdtempSync(path.join(tmpdir(), 'meridian-bench-'));
   const runtime = await startRuntime({

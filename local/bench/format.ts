@@ -63,6 +63,15 @@ export function formatBenchReport(report: BenchReport): string {
       latencyRow('acknowledgement', report.latency.acknowledgementMs),
       latencyRow('fulfilment (end to end)', report.latency.fulfilmentMs),
     ]),
+    table(`Cross-region visibility (ms; link lag ${n(report.visibility.linkLagMs)} ms)`, [
+      latencyRow('write → readable in a peer', report.visibility.writeToVisibleMs),
+      latencyRow('  of which our own', report.visibility.ownMs),
+      latencyRow('201 → readable in a peer', report.visibility.acknowledgementToVisibleMs),
+      [
+        'readings',
+        `${report.visibility.readings} (${report.visibility.orders} orders × peers, one order at a time, GetItem every ${report.visibility.pollMs} ms); ${report.visibility.timedOut} timed out`,
+      ],
+    ]),
     table('Per fulfilled order (idle background subtracted)', [
       ['Lambda invocations', `${n(p.lambdaInvocations)}  (${n(p.lambdaGbSeconds, 4)} GB-s)`],
       ...Object.entries(p.lambdaInvocationsByFunction).map(([fn, k]) => [`  ${fn}`, n(k)] as const),

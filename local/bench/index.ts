@@ -22,4 +22,5 @@ export {
   type PerOrderCounts,
 } from './metrics';
 export { PRICES, costOf, type Price, type PriceTable } from './prices';
-export { BenchError, isQuiet, runBench, type BenchOptions, type BenchReport } from './run';
+export { BenchError, benchSettings, isQuiet, runBench, type BenchOptions, type BenchReport } from './run';
+export { measureVisibility, type VisibilityOptions, type VisibilityResult } from './visibility';

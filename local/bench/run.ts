@@ -40,6 +40,7 @@ import {
   type PerOrderCounts,
 } from './metrics';
 import { PRICES, type PriceTable } from './prices';
+import { measureVisibility, type VisibilityResult } from './visibility';
 
 /** What `runBench` runs. */
 export interface BenchOptions {
@@ -60,6 +61,11 @@ export interface BenchOptions {
    * @default 60 ÷ time scale, between 5 and 60
    */
   readonly idleSeconds?: number;
+  /**
+   * Orders placed one at a time after the load, each read from every peer's replica until it appears:
+   * the cross-region visibility lag. @default 20
+   */
+  readonly visibilityOrders?: number;
   /** How long to wait, after the last submission, for every saga to finish. @default 300 */
   readonly settleTimeoutSeconds?: number;
   /** Progress lines. */
@@ -117,6 +123,8 @@ export interface BenchReport {
     /** The idle window's counters per second (all regions). */
     readonly perSecond: Readonly<Record<string, number>>;
   };
+  /** Cross-region visibility of an acknowledged order, measured on an idle runtime after the load. */
+  readonly visibility: VisibilityResult;
   readonly dynaliteCeiling: CeilingResult &
     CeilingComparison & {
       /** The writes per order the ratio uses: local + replicated (every one is a dynalite write somewhere). */
@@ -221,22 +229,44 @@ function fileSize(file: string): number {
   }
 }
 
+/**
+ * The benchmark's settings from its options, defaults applied; throws BenchError for a bad one, so a caller
+ * can check them before it starts a runtime.
+ */
+export function benchSettings(
+  options: Omit<BenchOptions, 'runtime' | 'log'>,
+  timeScale: number,
+): {
+  concurrency: number;
+  orderCount: number;
+  ceilingSeconds: number;
+  idleSeconds: number;
+  settleTimeoutMs: number;
+  visibilityOrders: number;
+} {
+  return {
+    concurrency: positiveInteger('concurrency', options.concurrency, 8),
+    orderCount: positiveInteger('orders', options.orders, 200),
+    ceilingSeconds: positiveNumber('ceilingSeconds', options.ceilingSeconds, 5),
+    idleSeconds: positiveNumber(
+      'idleSeconds',
+      options.idleSeconds,
+      Math.min(60, Math.max(5, 60 / timeScale)),
+    ),
+    settleTimeoutMs: positiveNumber('settleTimeoutSeconds', options.settleTimeoutSeconds, 300) * 1000,
+    visibilityOrders: positiveInteger('visibilityOrders', options.visibilityOrders, 20),
+  };
+}
+
 /** Runs the benchmark against a started runtime and returns its report. */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const { runtime } = options;
   if (!runtime || typeof runtime.status !== 'function')
     throw new BenchError('runtime must be a started Runtime');
   const log = options.log ?? (() => undefined);
-  const concurrency = positiveInteger('concurrency', options.concurrency, 8);
-  const orderCount = positiveInteger('orders', options.orders, 200);
-  const ceilingSeconds = positiveNumber('ceilingSeconds', options.ceilingSeconds, 5);
   const timeScale = runtime.edge.status().timeScale;
-  const idleSeconds = positiveNumber(
-    'idleSeconds',
-    options.idleSeconds,
-    Math.min(60, Math.max(5, 60 / timeScale)),
-  );
-  const settleTimeoutMs = positiveNumber('settleTimeoutSeconds', options.settleTimeoutSeconds, 300) * 1000;
+  const { concurrency, orderCount, ceilingSeconds, idleSeconds, settleTimeoutMs, visibilityOrders } =
+    benchSettings(options, timeScale);
   const regions = [...runtime.regions];
   const started = Date.now();
   const notes: string[] = [];
@@ -450,6 +480,23 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     log(`dynalite ceiling: ${ceilingSeconds} s of PutItem at concurrency ${concurrency}`);
     const ceiling = await measureDynaliteCeiling({ concurrency, seconds: ceilingSeconds, log });
 
+    // Cross-region visibility, one order at a time on the idle runtime, after everything counted above.
+    log(`visibility: ${visibilityOrders} orders, one at a time, each read from every peer's replica`);
+    const visibility = await measureVisibility({
+      runtime,
+      ordersTable: assembly.tables.find((t) => t.tableName.endsWith('-orders'))!.tableName,
+      orders: visibilityOrders,
+      body: (i) => ({
+        customerId: `CUST-${runId}0${i}`,
+        currency: 'EUR',
+        lines: [{ productId: sku, quantity: 1, unitPrice: 19.99 }],
+        paymentToken: 'tok_visa',
+      }),
+      keyPrefix: `bench-${runId}-visibility`,
+      settle: async () => void (await waitQuiet(runtime, regions, 30_000)),
+      log,
+    });
+
     const delta = subtractBackground(run.counters, run.ms, idle.counters, idle.ms);
     const byFunction = subtractBackgroundMap(run.byFunction, run.ms, idle.byFunction, idle.ms);
     const transitions = outcomes.reduce((n, o) => n + o.transitions, 0);
@@ -511,6 +558,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           Object.entries(idle.counters).map(([k, v]) => [k, round4((v / idle.ms) * 1000)]),
         ),
       },
+      visibility,
       dynaliteCeiling: {
         ...ceiling,
         ...compareWithCeiling(fulfilledPerSecond, writesPerOrderUsed, ceiling.writesPerSecond),

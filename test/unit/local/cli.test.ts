@@ -108,6 +108,28 @@ describe('the meridian CLI', () => {
     expect(meridian(['drill', 'latency', '--target', 'mars', '--state-dir', stateDir]).stderr).toContain(
       '--target must be local or aws, got "mars"',
     );
+    // No runtime runs in stateDir, and none is started for a region it would not have.
+    const mars = meridian(['drill', 'latency', '--region', 'mars-1', '--state-dir', stateDir]);
+    expect([mars.status, mars.stderr]).toEqual([
+      2,
+      expect.stringContaining("--region mars-1 is not one of the target's regions (us-east-1, eu-west-1)"),
+    ]);
+    expect(mars.stderr).not.toContain('starting a local runtime');
+  });
+
+  it('rejects malformed bench options with exit code 2 before starting a runtime', () => {
+    const zero = meridian(['bench', '--orders', '0']);
+    const fraction = meridian(['bench', '--concurrency', '2.5']);
+    const none = meridian(['bench', '--ceiling-seconds', '0']);
+
+    expect([zero.status, zero.stderr.trim()]).toEqual([
+      2,
+      'meridian: --orders must be an integer >= 1, got 0',
+    ]);
+    expect(fraction.stderr).toContain('--concurrency must be an integer >= 1, got 2.5');
+    expect(none.stderr).toContain('--ceiling-seconds must be a number > 0, got 0');
+    // Nothing was started: no runtime's progress lines.
+    expect(zero.stderr).not.toContain('[bench]');
   });
 
   it('lists --takeover-grace for up and for drill in its usage', () => {
