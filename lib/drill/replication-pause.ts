@@ -120,10 +120,19 @@ export class ReplicationPause {
   async resume(region: string): Promise<void> {
     const id = this.running.get(region);
     if (!id) return;
-    await this.client(region).send(new StopExperimentCommand({ id }));
+    try {
+      await this.client(region).send(new StopExperimentCommand({ id }));
+    } catch (err) {
+      // An experiment that already ended (its duration ran out, or a stop condition's alarm stopped it)
+      // may refuse the stop: what matters is that it has ended.
+      const { experiment } = await this.client(region).send(new GetExperimentCommand({ id }));
+      if (!ENDED.has(stateOf(experiment).status)) throw err;
+    }
     const state = await this.waitFor(region, id, (s) => ENDED.has(s));
     this.running.delete(region);
-    this.options.log?.(`FIS experiment ${id} in ${region}: ${state.status}`);
+    this.options.log?.(
+      `FIS experiment ${id} in ${region}: ${state.status}${state.reason ? ` (${state.reason})` : ''}`,
+    );
   }
 
   private async waitFor(

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ExperimentTemplateModel } from '../../../local/assembly';
 import { FIS_ACCOUNT as ACCOUNT, pauseTemplate } from '../../support/fis';
 import { startEdge, type Edge } from '../../../local/edge';
@@ -179,5 +181,58 @@ describe('ReplicationPause', () => {
     await p.resume('us-east-1');
 
     expect(fis.calls).toEqual(['pause us-east-1', 'resume us-east-1']);
+  });
+
+  it('resumes quietly when the experiment ended by itself, even if FIS refuses the stop', async () => {
+    // A FIS that started EXP1, reports it completed, and refuses to stop a completed experiment.
+    const calls: string[] = [];
+    const server = createServer((req, res) => {
+      calls.push(`${req.method} ${req.url}`);
+      req.resume();
+      const experiment = (status: string) => ({
+        experiment: { id: 'EXP1', state: { status, reason: status } },
+      });
+      const send = (code: number, body: unknown, type?: string) => {
+        res.writeHead(code, {
+          'content-type': 'application/json',
+          ...(type && { 'x-amzn-errortype': type }),
+        });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method === 'GET' && req.url?.startsWith('/experimentTemplates')) {
+        send(200, {
+          experimentTemplates: [{ id: 'EXT1', tags: pauseTemplate('us-east-1', 'meridian-staging').tags }],
+        });
+      } else if (req.method === 'POST') send(200, experiment('initiating'));
+      else if (req.method === 'DELETE')
+        send(400, { message: 'Experiment is not running' }, 'ValidationException');
+      else
+        send(
+          200,
+          experiment(
+            calls.filter((c) => c.startsWith('GET /experiments/')).length === 1 ? 'running' : 'completed',
+          ),
+        );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const lines: string[] = [];
+    pause = new ReplicationPause({
+      environment: 'meridian-staging',
+      regions: ['us-east-1'],
+      endpoints: { 'us-east-1': endpoint },
+      credentials,
+      pollMs: 10,
+      log: (line) => lines.push(line),
+    });
+    try {
+      await pause.pause('us-east-1');
+      await pause.resume('us-east-1');
+    } finally {
+      server.close();
+    }
+
+    expect(calls.filter((c) => c.startsWith('DELETE'))).toEqual(['DELETE /experiments/EXP1']);
+    expect(lines).toContain('FIS experiment EXP1 in us-east-1: completed (completed)');
   });
 });
