@@ -117,7 +117,21 @@ describe('orders on two local regions behind the edge', () => {
     expect([inA.status, inB.status].every((s) => s === 200 || s === 201)).toBe(true);
     expect(inA.body.orderId).toBe(inB.body.orderId);
     const orderId = inA.body.orderId;
-    const final = await waitForStatus(rt.api(a), orderId, 'FULFILLED', 90_000);
+    const final = await waitForStatus(rt.api(a), orderId, 'FULFILLED', 90_000).catch(async (err: unknown) => {
+      // Which region each replica says owns the order and its payment, and where each saga stopped.
+      const seen = await Promise.all(
+        rt.regions.map(async (r) => ({
+          region: r,
+          order: (await request<Order>(rt.api(r), 'GET', `/orders/${orderId}`)).body,
+          payments: (await scanTable(rt, r, 'meridian-local-payments')).filter((i) =>
+            JSON.stringify(i).includes(orderId),
+          ),
+        })),
+      );
+      throw new Error(
+        `${err instanceof Error ? err.message : String(err)}\n${JSON.stringify(seen, null, 1)}`,
+      );
+    });
     await waitForStatus(rt.api(b), orderId, 'FULFILLED', 10_000);
     await waitFor('both replicas of the order to converge', async () => {
       const [x, y] = await Promise.all([
