@@ -42,6 +42,18 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   }
 }
 
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new RequestProblem(
+      400,
+      'ValidationException',
+      `The path segment "${part}" is not valid percent-encoding.`,
+    );
+  }
+}
+
 function stringField(body: Record<string, unknown>, name: string): string {
   const value = body[name];
   if (typeof value !== 'string' || value.length === 0) {
@@ -71,7 +83,7 @@ export async function startFisServer(
 ): Promise<FisServer> {
   const handle = async (req: IncomingMessage) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const parts = url.pathname.split('/').filter(Boolean).map(decodePart);
     const region = signingRegionOf(req.headers.authorization);
     if (!region) {
       throw new RequestProblem(

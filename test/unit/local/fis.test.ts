@@ -217,6 +217,7 @@ describe('local AWS FIS endpoint', () => {
     const missing = await post('{"clientToken":"z"}');
     const unsigned = await fetch(`${server.endpoint}/experimentTemplates`);
     const unknown = await fetch(`${server.endpoint}/actions`, { headers: signed });
+    const badPath = await fetch(`${server.endpoint}/experiments/%E0%A4%A`, { headers: signed });
 
     expect([badJson.status, badJson.headers.get('x-amzn-errortype')]).toEqual([
       400,
@@ -228,6 +229,7 @@ describe('local AWS FIS endpoint', () => {
     ]);
     expect(unsigned.status).toBe(403);
     expect(unknown.status).toBe(404);
+    expect([badPath.status, badPath.headers.get('x-amzn-errortype')]).toEqual([400, 'ValidationException']);
     await client('us-east-1').send(new StopExperimentCommand({ id: experiment!.id! }));
   });
 
