@@ -140,15 +140,14 @@ export class ReplicationPause {
     id: string,
     done: (status: string) => boolean,
   ): Promise<{ status: string; reason?: string }> {
-    const deadline = Date.now() + (this.options.timeoutMs ?? 180_000);
+    const timeoutMs = this.options.timeoutMs ?? 180_000;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { experiment } = await this.client(region).send(new GetExperimentCommand({ id }));
       const state = stateOf(experiment);
       if (done(state.status)) return state;
       if (Date.now() > deadline) {
-        throw new Error(
-          `FIS experiment ${id} in ${region} is still ${state.status} after ${this.options.timeoutMs ?? 180_000} ms`,
-        );
+        throw new Error(`FIS experiment ${id} in ${region} is still ${state.status} after ${timeoutMs} ms`);
       }
       await new Promise((r) => setTimeout(r, this.options.pollMs ?? 2000));
     }

@@ -349,6 +349,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         throw new BenchError(`PUT /inventory/${sku} in ${r}: HTTP ${res.status} ${text}`);
     }
     log(`stock: ${sku} = ${orderCount} in each of ${regions.join(', ')}`);
+    /** Every bench order: one unit of the run's SKU, paid with the approving test card. */
+    const orderBody = (customerId: string) => ({
+      customerId,
+      currency: 'EUR',
+      lines: [{ productId: sku, quantity: 1, unitPrice: 19.99 }],
+      paymentToken: 'tok_visa',
+    });
     await waitQuiet(runtime, regions, 30_000);
 
     // The idle background, measured with nothing but the runtime's own activity.
@@ -378,12 +385,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
               'idempotency-key': `bench-${runId}-${index}`,
               'x-meridian-client-location': location,
             },
-            body: JSON.stringify({
-              customerId: `CUST-${runId}${index}`,
-              currency: 'EUR',
-              lines: [{ productId: sku, quantity: 1, unitPrice: 19.99 }],
-              paymentToken: 'tok_visa',
-            }),
+            body: JSON.stringify(orderBody(`CUST-${runId}${index}`)),
           });
           const text = await res.text();
           s.ackMs = performance.now() - t0;
@@ -486,12 +488,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       runtime,
       ordersTable: assembly.tables.find((t) => t.tableName.endsWith('-orders'))!.tableName,
       orders: visibilityOrders,
-      body: (i) => ({
-        customerId: `CUST-${runId}0${i}`,
-        currency: 'EUR',
-        lines: [{ productId: sku, quantity: 1, unitPrice: 19.99 }],
-        paymentToken: 'tok_visa',
-      }),
+      body: (i) => orderBody(`CUST-${runId}0${i}`),
       keyPrefix: `bench-${runId}-visibility`,
       settle: async () => void (await waitQuiet(runtime, regions, 30_000)),
       log,

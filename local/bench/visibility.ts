@@ -80,7 +80,6 @@ export async function measureVisibility(options: VisibilityOptions): Promise<Vis
   );
 
   const writeToVisible: number[] = [];
-  const own: number[] = [];
   const ackToVisible: number[] = [];
   let readings = 0;
   let timedOut = 0;
@@ -113,7 +112,6 @@ export async function measureVisibility(options: VisibilityOptions): Promise<Vis
               const now = Date.now();
               if (Item) {
                 writeToVisible.push(now - writtenAt);
-                own.push(now - writtenAt - linkLagMs);
                 ackToVisible.push(now - ackAt);
                 return;
               }
@@ -136,7 +134,7 @@ export async function measureVisibility(options: VisibilityOptions): Promise<Vis
     timedOut,
     linkLagMs,
     writeToVisibleMs: summarizeLatencies(writeToVisible),
-    ownMs: summarizeLatencies(own),
+    ownMs: summarizeLatencies(writeToVisible.map((ms) => ms - linkLagMs)),
     acknowledgementToVisibleMs: summarizeLatencies(ackToVisible),
     pollMs,
   };

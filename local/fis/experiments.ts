@@ -18,7 +18,13 @@ export interface ReplicationControl {
 export class FisError extends Error {
   constructor(
     readonly status: number,
-    readonly code: 'ValidationException' | 'ResourceNotFoundException' | 'ConflictException',
+    readonly code:
+      | 'ValidationException'
+      | 'SerializationException'
+      | 'ResourceNotFoundException'
+      | 'ConflictException'
+      | 'MissingAuthenticationTokenException'
+      | 'UnknownOperationException',
     message: string,
   ) {
     super(message);
@@ -49,8 +55,6 @@ interface ActionRun {
   startTime?: number;
   endTime?: number;
   timer?: NodeJS.Timeout;
-  /** Whether this action holds replication (must resume it when it ends). */
-  holding?: string;
 }
 
 interface Experiment {
@@ -99,6 +103,18 @@ function tableOfArn(arn: string): { region: string; name: string } | undefined {
 
 const epochSeconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
+/** ListExperimentTemplates' view of a template (GetExperimentTemplate adds the definition). */
+function templateSummary(t: Template): Record<string, unknown> {
+  return {
+    id: t.id,
+    arn: t.arn,
+    description: t.description,
+    creationTime: epochSeconds(t.creationTime),
+    lastUpdateTime: epochSeconds(t.creationTime),
+    tags: t.tags,
+  };
+}
+
 /** Templates, experiments and their actions, for every region of the local runtime. */
 export class Experiments {
   private readonly templatesByRegion = new Map<string, Template[]>();
@@ -133,29 +149,17 @@ export class Experiments {
   }
 
   listTemplates(region: string): Record<string, unknown>[] {
-    return (this.templatesByRegion.get(region) ?? []).map((t) => ({
-      id: t.id,
-      arn: t.arn,
-      description: t.description,
-      creationTime: epochSeconds(t.creationTime),
-      lastUpdateTime: epochSeconds(t.creationTime),
-      tags: t.tags,
-    }));
+    return (this.templatesByRegion.get(region) ?? []).map(templateSummary);
   }
 
   getTemplate(region: string, id: string): Record<string, unknown> {
     const t = this.template(region, id);
     return {
-      id: t.id,
-      arn: t.arn,
-      description: t.description,
+      ...templateSummary(t),
       roleArn: t.roleArn,
       targets: t.targets,
       actions: t.actions,
       stopConditions: t.stopConditions,
-      creationTime: epochSeconds(t.creationTime),
-      lastUpdateTime: epochSeconds(t.creationTime),
-      tags: t.tags,
     };
   }
 
@@ -226,10 +230,7 @@ export class Experiments {
   /** StopExperiment: lifts what running actions hold; an experiment that already ended is returned as it is. */
   stop(region: string, id: string): Record<string, unknown> {
     const experiment = this.experiment(region, id);
-    if (!TERMINAL.has(experiment.status)) {
-      experiment.status = 'stopping';
-      this.finish(experiment, 'stopped', 'Experiment stopped.');
-    }
+    if (!TERMINAL.has(experiment.status)) this.finish(experiment, 'stopped', 'Experiment stopped.');
     return this.describe(experiment);
   }
 
@@ -309,7 +310,6 @@ export class Experiments {
       action.startTime = Date.now();
       if (action.spec.actionId === REPLICATION_PAUSE_ACTION) {
         this.options.control.pause(experiment.region, experiment.id);
-        action.holding = experiment.region;
       }
       action.timer = setTimeout(() => {
         this.end(experiment, action, 'completed', 'Action was completed.');
@@ -325,9 +325,9 @@ export class Experiments {
   private end(experiment: Experiment, action: ActionRun, status: ActionStatus, reason: string): void {
     clearTimeout(action.timer);
     action.timer = undefined;
-    if (action.holding) {
-      this.options.control.resume(action.holding, experiment.id);
-      action.holding = undefined;
+    // A running pause holds the region's replication; a pending one never took hold.
+    if (action.status === 'running' && action.spec.actionId === REPLICATION_PAUSE_ACTION) {
+      this.options.control.resume(experiment.region, experiment.id);
     }
     action.status = status;
     action.reason = reason;

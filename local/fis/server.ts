@@ -14,23 +14,13 @@ export interface FisServer {
 const MAX_BODY_BYTES = 64 * 1024;
 const TOKEN = /^[\x21-\x7e]{1,1024}$/;
 
-class RequestProblem extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 async function readBody(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_BODY_BYTES)
-      throw new RequestProblem(413, 'ValidationException', 'The request body is too large.');
+      throw new FisError(413, 'ValidationException', 'The request body is too large.');
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -38,7 +28,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new RequestProblem(400, 'SerializationException', 'The request body is not valid JSON.');
+    throw new FisError(400, 'SerializationException', 'The request body is not valid JSON.');
   }
 }
 
@@ -46,7 +36,7 @@ function decodePart(part: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new RequestProblem(
+    throw new FisError(
       400,
       'ValidationException',
       `The path segment "${part}" is not valid percent-encoding.`,
@@ -86,18 +76,14 @@ export async function startFisServer(
     const parts = url.pathname.split('/').filter(Boolean).map(decodePart);
     const region = signingRegionOf(req.headers.authorization);
     if (!region) {
-      throw new RequestProblem(
+      throw new FisError(
         403,
         'MissingAuthenticationTokenException',
         'Sign the request with SigV4: its credential scope names the region.',
       );
     }
     if (!experiments.hasRegion(region)) {
-      throw new RequestProblem(
-        400,
-        'ValidationException',
-        `The local runtime does not run region ${region}.`,
-      );
+      throw new FisError(400, 'ValidationException', `The local runtime does not run region ${region}.`);
     }
     const [collection, id, ...rest] = parts;
     const method = req.method ?? 'GET';
@@ -136,11 +122,7 @@ export async function startFisServer(
       if (id !== undefined && method === 'GET') return { experiment: experiments.get(region, id) };
       if (id !== undefined && method === 'DELETE') return { experiment: experiments.stop(region, id) };
     }
-    throw new RequestProblem(
-      404,
-      'UnknownOperationException',
-      `No FIS operation at ${method} ${url.pathname}.`,
-    );
+    throw new FisError(404, 'UnknownOperationException', `No FIS operation at ${method} ${url.pathname}.`);
   };
 
   const server = createServer((req, res) => {
@@ -150,7 +132,7 @@ export async function startFisServer(
         res.end(JSON.stringify(out));
       },
       (err: unknown) => {
-        const known = err instanceof FisError || err instanceof RequestProblem;
+        const known = err instanceof FisError;
         const status = known ? err.status : 500;
         const code = known ? err.code : 'InternalServerException';
         const message = err instanceof Error ? err.message : String(err);
