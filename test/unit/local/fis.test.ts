@@ -43,7 +43,8 @@ describe('local AWS FIS endpoint', () => {
     return c;
   };
 
-  async function start(templates: Record<string, ExperimentTemplateModel[]>, timeScale = 600) {
+  /** At time scale 1 a PT1M pause outlives any test that stops it; only the completion test scales it down. */
+  async function start(templates: Record<string, ExperimentTemplateModel[]>, timeScale = 1) {
     links = new Links();
     server = await startFisServer(
       new Experiments({
