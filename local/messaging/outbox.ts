@@ -62,8 +62,20 @@ export interface SesOutboxMessage {
 export type OutboxMessage = (SnsOutboxMessage | SesOutboxMessage) & { readonly file: string };
 
 /** `2024-05-01T12:00:00.123Z` → `20240501T120000123Z`: sortable and safe in file names everywhere. */
-export function fileTimestamp(iso: string): string {
+function fileTimestamp(iso: string): string {
   return iso.replace(/[-:.]/g, '');
+}
+
+let written = 0;
+
+/**
+ * `<timestamp>-<sequence>`, the sortable middle of an outbox file name: messages written in one
+ * millisecond (a PublishBatch) keep the order they were written in, which `listOutbox` relies on when
+ * timestamps tie. The sequence counts per process; it is zero-padded so names sort as numbers.
+ */
+export function fileOrderKey(iso: string): string {
+  written = (written + 1) % 1e8;
+  return `${fileTimestamp(iso)}-${String(written).padStart(8, '0')}`;
 }
 
 /** A file-name-safe form of a topic name (topic names are `[A-Za-z0-9_-]`, `.fifo` aside). */

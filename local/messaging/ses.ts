@@ -2,7 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyTooLargeError, listen, readBody, type LocalEndpoint } from './http';
-import { fileTimestamp, writeFileAtomic, type SesOutboxMessage } from './outbox';
+import { fileOrderKey, writeFileAtomic, type SesOutboxMessage } from './outbox';
 
 /** SES v2's limit on a message, attachments included. */
 export const MAX_EMAIL_BYTES = 40 * 1024 * 1024;
@@ -267,7 +267,7 @@ export async function sesServer(opts: SesServerOptions): Promise<LocalEndpoint> 
 
     const date = now();
     const messageId = sesMessageId(date.getTime());
-    const base = `ses-${fileTimestamp(date.toISOString())}-${messageId}`;
+    const base = `ses-${fileOrderKey(date.toISOString())}-${messageId}`;
     const record: SesOutboxMessage = {
       kind: 'ses',
       messageId,

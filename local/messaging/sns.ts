@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TopicModel } from '../assembly/model';
 import { BodyTooLargeError, listen, readBody, type LocalEndpoint } from './http';
-import { fileTimestamp, safeName, writeFileAtomic, type SnsAttribute, type SnsOutboxMessage } from './outbox';
+import { fileOrderKey, safeName, writeFileAtomic, type SnsAttribute, type SnsOutboxMessage } from './outbox';
 import {
   listMembers,
   mapEntries,
@@ -219,7 +219,7 @@ export async function snsServer(opts: SnsServerOptions): Promise<LocalEndpoint> 
     // Written before the answer: a message the caller saw accepted survives a kill of the region.
     writeFileAtomic(
       opts.outboxDir,
-      `sns-${safeName(topic.name)}-${fileTimestamp(timestamp)}-${messageId}.json`,
+      `sns-${safeName(topic.name)}-${fileOrderKey(timestamp)}-${messageId}.json`,
       `${JSON.stringify(record, null, 2)}\n`,
     );
     log(`sns: ${topic.name} ${messageId}${subject ? ` "${subject}"` : ''}`);

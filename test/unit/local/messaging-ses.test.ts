@@ -63,7 +63,7 @@ describe('local SES v2 over the real SDK client', () => {
       text: 'Thanks for your order.',
       html: '<p>Thanks for your <b>order</b>.</p>',
       tags: { template: 'order-confirmed' },
-      emlFile: expect.stringMatching(new RegExp(`^ses-\\d{8}T\\d{9}Z-${out.MessageId}\\.eml$`)),
+      emlFile: expect.stringMatching(new RegExp(`^ses-\\d{8}T\\d{9}Z-\\d{8}-${out.MessageId}\\.eml$`)),
       file: join(outbox, message!.emlFile!.replace(/\.eml$/, '.json')),
     });
     const eml = readFileSync(join(outbox, message!.emlFile!), 'utf8');

@@ -79,7 +79,9 @@ describe('local SNS over the real SDK client', () => {
 
     const files = readdirSync(outbox);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(new RegExp(`^sns-${customer.name}-\\d{8}T\\d{9}Z-${out.MessageId}\\.json$`));
+    expect(files[0]).toMatch(
+      new RegExp(`^sns-${customer.name}-\\d{8}T\\d{9}Z-\\d{8}-${out.MessageId}\\.json$`),
+    );
     const stored = JSON.parse(readFileSync(join(outbox, files[0]!), 'utf8')) as SnsOutboxMessage;
     expect(stored).toEqual({
       kind: 'sns',
