@@ -344,7 +344,7 @@ export class Services extends Construct {
     }
 
     this.grantHealthCheckReads(f.takeoverStranded);
-    this.grantPeerMarkerReads(f.setOrderStatus, props.config);
+    this.grantPeerOrderReads(f.setOrderStatus, props.config);
 
     props.shippingQueue.grantSendMessages(f.redrive.function);
     acknowledgeKmsWildcards(f.redrive, ['kms:ReEncrypt*', 'kms:GenerateDataKey*'], 'the shipping queue');
@@ -402,17 +402,19 @@ export class Services extends Construct {
   }
 
   /**
-   * GetItem on the peer regions' replicas of the orders table: the set-status step reads a takeover
-   * marker there for an order left untouched for half the grace period, because its own replica may not
-   * have it yet after an outage (docs/decisions/007). Read-only, one table, named regions.
+   * Query on the peer regions' replicas of the orders table (one order's partition: the order and its
+   * takeover marker). The set-status step confirms there that no peer holds the order as its own before
+   * RESERVED (docs/decisions/003), and reads a takeover marker for an order left untouched for half the
+   * grace period, because its own replica may not have it yet after an outage (docs/decisions/007).
+   * Read-only, one table, named regions.
    */
-  private grantPeerMarkerReads(fn: MeridianFunction, config: MeridianEnvironment): void {
+  private grantPeerOrderReads(fn: MeridianFunction, config: MeridianEnvironment): void {
     const stack = Stack.of(this);
     const peers = config.regions.filter((r) => r !== stack.region);
     if (peers.length === 0) return;
     iam.Grant.addToPrincipal({
       grantee: fn.function,
-      actions: ['dynamodb:GetItem'],
+      actions: ['dynamodb:Query'],
       resourceArns: peers.map((region) =>
         Arn.format(
           { service: 'dynamodb', region, resource: 'table', resourceName: tableName(config, 'orders') },

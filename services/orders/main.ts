@@ -16,7 +16,7 @@ import { instrumented } from '../shared/lambda';
 import { observability } from '../shared/observability';
 import { DynamoIdempotencyStore } from './adapters/dynamo-idempotency-store';
 import { DynamoOrderRepository } from './adapters/dynamo-order-repository';
-import { DynamoPeerTakeovers } from './adapters/dynamo-peer-takeovers';
+import { DynamoPeerOrders } from './adapters/dynamo-peer-orders';
 import { DynamoTakeoverStore } from './adapters/dynamo-takeover-store';
 import { DynamoTableProbe, EventBusProbe, StateMachineProbe } from './adapters/health-probes';
 import { Route53RegionHealth } from './adapters/route53-region-health';
@@ -101,8 +101,8 @@ export const setOrderStatus = instrumented(
       publisher,
       clock: systemClock,
       region,
-      peerTakeovers: {
-        peers: new DynamoPeerTakeovers(
+      peers: {
+        replicas: new DynamoPeerOrders(
           new Map(
             config.MERIDIAN_REGIONS.filter((r) => r !== region).map((r) => [
               r,
@@ -112,6 +112,11 @@ export const setOrderStatus = instrumented(
           config.ORDERS_TABLE,
         ),
         staleAfterMs: (config.TAKEOVER_GRACE_SECONDS * 1000) / 2,
+        onUnconfirmed: (orderId, peers) =>
+          logger.warn('order reserved before these peers received it (replication stalled)', {
+            orderId,
+            peers,
+          }),
       },
     }),
     logger,

@@ -148,6 +148,9 @@ describe('orders on two local regions behind the edge', () => {
       (item) => item.pk?.S?.startsWith('CHARGE#') && JSON.stringify(item).includes(orderId),
     );
     expect(charges).toHaveLength(1);
+    // The payment belongs to the region that owns the order: only that region's saga got past RESERVED.
+    const payment = payments.find((item) => item.pk?.S === `PAYMENT#${orderId}`);
+    expect(payment?.ownerRegion?.S).toBe(final.homeRegion);
     // Stock: one order's two units gone in total, nothing left held once the other saga stood down.
     const [x, y] = await waitFor('no hold left on either allocation', async () => {
       const [x, y] = await Promise.all([allocation(a, 'PROD-1004'), allocation(b, 'PROD-1004')]);

@@ -83,6 +83,22 @@ export class OrderTakenOverError extends MeridianError {
   }
 }
 
+/**
+ * A peer region's replica holds the order as its own while this region's replica holds it as ours: the
+ * same Idempotency-Key reached both regions and replication has not settled which one keeps the order.
+ * The saga retries; nothing shared (a charge) may happen before one region is the only owner.
+ */
+export class OrderOwnershipUnsettledError extends MeridianError {
+  readonly kind = 'conflict';
+  readonly code = 'ORDER_OWNERSHIP_UNSETTLED';
+  constructor(orderId: string, rivals: readonly string[]) {
+    super(
+      `order ${orderId} is also held as their own by ${rivals.join(', ')}; replication has not settled its owner`,
+    );
+    this.name = 'OrderOwnershipUnsettledError';
+  }
+}
+
 /** The order kept changing under a conditional update even after a re-read; the caller may retry. */
 export class OrderUpdateConflictError extends MeridianError {
   readonly kind = 'conflict';

@@ -82,12 +82,26 @@ export interface TakeoverStore {
 }
 
 /**
- * Port: takeover markers as each peer region's own replica holds them, read there. A region returning
- * from an outage has not yet received every marker its peers wrote meanwhile (docs/decisions/007).
+ * What one peer region's own replica holds of an order, read there (strongly consistent): the region that
+ * replica says owns the order (absent while the order has not replicated there) and any takeover marker.
  */
-export interface PeerTakeovers {
-  /** A marker for the order in any peer's replica, and the peers that could not be asked. */
-  find(orderId: string): Promise<{ readonly takeover?: Takeover; readonly unreachable: readonly string[] }>;
+export type PeerReplica =
+  | {
+      readonly region: string;
+      readonly reachable: true;
+      readonly ownerRegion?: string;
+      readonly takeover?: Takeover;
+    }
+  | { readonly region: string; readonly reachable: false };
+
+/**
+ * Port: an order as each peer region's own replica holds it, read there. Used to confirm that no peer
+ * created the same order for itself (one Idempotency-Key sent to two regions, docs/decisions/003) and to
+ * find takeover markers a region back from an outage has not received yet (docs/decisions/007).
+ */
+export interface PeerOrders {
+  /** One answer per peer; a peer that cannot be asked is `reachable: false`. */
+  read(orderId: string): Promise<readonly PeerReplica[]>;
 }
 
 /** Port: whether Route 53 routes to each region (its health check), as seen now. */

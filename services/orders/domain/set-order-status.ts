@@ -6,12 +6,13 @@ import {
   OrderCancelledError,
   OrderHomedElsewhereError,
   OrderNotFoundError,
+  OrderOwnershipUnsettledError,
   OrderTakenOverError,
   OrderUpdateConflictError,
 } from './errors';
 import { decideStatus, failureReasonOf, isForwardStatus, type Order, type Takeover } from './order';
 import { statusChanged } from './order-events';
-import type { OrderRepository, PeerTakeovers } from './ports';
+import type { OrderRepository, PeerOrders, PeerReplica } from './ports';
 
 export interface SetOrderStatusDeps {
   readonly orders: OrderRepository;
@@ -19,11 +20,33 @@ export interface SetOrderStatusDeps {
   readonly clock: Clock;
   readonly region: string;
   /**
-   * Where to look for a takeover this region's replica may not have received yet, and after how long
-   * without an update an order may have been taken over (half the grace period: room for clock skew).
-   * Without it, only the local replica is consulted.
+   * The peer regions' replicas. Without them, only the local replica is consulted: no ownership check
+   * before RESERVED and no look for takeovers this region has not received yet.
    */
-  readonly peerTakeovers?: { readonly peers: PeerTakeovers; readonly staleAfterMs: number };
+  readonly peers?: PeerCheck;
+}
+
+/** How the step consults the peer regions' replicas. */
+export interface PeerCheck {
+  readonly replicas: PeerOrders;
+  /**
+   * After how long without an update an order may have been taken over (half the grace period: room for
+   * clock skew); only such an order is looked up in the peers on its later moves.
+   */
+  readonly staleAfterMs: number;
+  /**
+   * How long the move to RESERVED waits for every reachable peer replica to hold the order as this
+   * region's. A peer that still lacks it after this (replication stalled) no longer holds the order up;
+   * a peer that holds it as its own makes the step fail as OrderOwnershipUnsettledError, which the saga
+   * retries. @default 4000
+   */
+  readonly settleTimeoutMs?: number;
+  /** Pause between two reads of the peers while waiting. @default 100 */
+  readonly pollMs?: number;
+  /** Waits `ms` (tests move a manual clock instead). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Told when the order moved to RESERVED although these peers had not received it (replication stalled). */
+  readonly onUnconfirmed?: (orderId: string, peers: readonly string[]) => void;
 }
 
 /** Reason recorded when the saga fails an order without saying why. */
@@ -70,7 +93,11 @@ export class SetOrderStatus {
           // would fulfil an order the customer was told had failed. FULFILLED is past the point of no
           // return (the goods left), so only RESERVED, PAID and SHIPPED are refused (docs/decisions/007).
           if (isForwardStatus(decision.to) && decision.to !== 'FULFILLED') {
-            const decided = takeover ?? (await this.remoteTakeover(order, at.getTime()));
+            const decided =
+              takeover ??
+              (decision.to === 'RESERVED'
+                ? await this.settleOwnership(order.orderId)
+                : await this.remoteTakeover(order, at.getTime()));
             if (decided) throw new OrderTakenOverError(order.orderId, decided.takenOverBy, decision.to);
           }
           const reason = reasonFor(decision.to, order, failureReasonOf(input.reason));
@@ -101,10 +128,63 @@ export class SetOrderStatus {
    * marker arrives later and the order reads as taken over, then fulfilled (a reported false failure).
    */
   private async remoteTakeover(order: Order, now: number): Promise<Takeover | undefined> {
-    const check = this.deps.peerTakeovers;
+    const check = this.deps.peers;
     if (!check || now - Date.parse(order.updatedAt) < check.staleAfterMs) return undefined;
-    return (await check.peers.find(order.orderId)).takeover;
+    return takeoverIn(await check.replicas.read(order.orderId));
   }
+
+  /**
+   * The ownership gate before the saga's first shared effect (docs/decisions/003). One Idempotency-Key sent
+   * to two regions before either's order replicated makes both create the order as their own; last writer
+   * wins then keeps one of them, but each region's saga would otherwise go on to charge. So before RESERVED
+   * (the payment comes next) every reachable peer replica must hold the order as this region's: a peer
+   * that holds it as its own is a rival (wait until replication settles it: this replica turns to the
+   * rival, and this saga stands down having charged nothing, or the peer's turns to us); a peer that lacks
+   * it could still create its own (wait for replication, up to the settle timeout). A peer that cannot be
+   * asked does not block the order. Returns a takeover marker found on the way, if any.
+   */
+  private async settleOwnership(orderId: string): Promise<Takeover | undefined> {
+    const { deps } = this;
+    const check = deps.peers;
+    if (!check) return undefined;
+    const deadline = deps.clock.now() + (check.settleTimeoutMs ?? 4_000);
+    const sleep = check.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    for (;;) {
+      const replicas = await check.replicas.read(orderId);
+      const takeover = takeoverIn(replicas);
+      if (takeover) return takeover;
+      const rivals = replicas.filter(
+        (p) => p.reachable && p.ownerRegion !== undefined && p.ownerRegion !== deps.region,
+      );
+      const lacking = replicas.filter((p) => p.reachable && p.ownerRegion === undefined);
+      if (rivals.length === 0 && lacking.length === 0) return undefined;
+      if (deps.clock.now() >= deadline) {
+        if (rivals.length > 0) {
+          throw new OrderOwnershipUnsettledError(
+            orderId,
+            rivals.map((p) => p.region),
+          );
+        }
+        check.onUnconfirmed?.(
+          orderId,
+          lacking.map((p) => p.region),
+        );
+        return undefined;
+      }
+      await sleep(check.pollMs ?? 100);
+      // Replication may have settled the rivalry against this region meanwhile.
+      const { order } = await deps.orders.getWithTakeover(orderId);
+      if (!order) throw new OrderNotFoundError(orderId);
+      if (order.ownerRegion !== deps.region) {
+        throw new OrderHomedElsewhereError(orderId, order.ownerRegion, deps.region);
+      }
+    }
+  }
+}
+
+function takeoverIn(replicas: readonly PeerReplica[]): Takeover | undefined {
+  for (const p of replicas) if (p.reachable && p.takeover) return p.takeover;
+  return undefined;
 }
 
 /** A cancellation keeps the customer's reason; a failure must have one. */

@@ -673,7 +673,7 @@ describe('RegionalStack (prod, us-east-1, no DNS zone)', () => {
       }
     });
 
-    it("lets only the set-status step read the peer regions' replicas of the orders table, GetItem only", () => {
+    it("lets only the set-status step read the peer regions' replicas of the orders table, Query only", () => {
       const peerTables = /:dynamodb:(eu-west-1|ap-southeast-1):/;
 
       expect(
@@ -685,7 +685,7 @@ describe('RegionalStack (prod, us-east-1, no DNS zone)', () => {
           })),
       ).toEqual([
         {
-          actions: ['dynamodb:GetItem'],
+          actions: ['dynamodb:Query'],
           resources: [
             'arn:${AWS::Partition}:dynamodb:ap-southeast-1:111111111111:table/meridian-prod-orders',
             'arn:${AWS::Partition}:dynamodb:eu-west-1:111111111111:table/meridian-prod-orders',

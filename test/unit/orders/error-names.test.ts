@@ -27,6 +27,10 @@ const EXPECTED: Record<keyof typeof errors, [() => Error, string]> = {
     SAGA_ERRORS.orderTakenOver,
   ],
   OrderUpdateConflictError: [() => new errors.OrderUpdateConflictError('o'), 'OrderUpdateConflictError'],
+  OrderOwnershipUnsettledError: [
+    () => new errors.OrderOwnershipUnsettledError('o', ['eu-west-1']),
+    'OrderOwnershipUnsettledError',
+  ],
   InvalidCursorError: [() => new errors.InvalidCursorError('bad'), 'InvalidCursorError'],
   InvalidStepInputError: [() => new errors.InvalidStepInputError('input', []), 'ValidationError'],
 };

@@ -1,10 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoOrderRepository } from '../../../services/orders/adapters/dynamo-order-repository';
-import { DynamoPeerTakeovers } from '../../../services/orders/adapters/dynamo-peer-takeovers';
+import { DynamoPeerOrders } from '../../../services/orders/adapters/dynamo-peer-orders';
 import { DynamoTakeoverStore } from '../../../services/orders/adapters/dynamo-takeover-store';
 import type { Takeover } from '../../../services/orders/domain/order';
-import type { PeerTakeovers, RegionHealth, TakeoverStore } from '../../../services/orders/domain/ports';
+import type {
+  PeerOrders,
+  PeerReplica,
+  RegionHealth,
+  TakeoverStore,
+} from '../../../services/orders/domain/ports';
 import { SetOrderStatus } from '../../../services/orders/domain/set-order-status';
 import { TakeoverStranded, type PeerOutcome } from '../../../services/orders/domain/takeover-stranded';
 import { ManualClock } from '../../../services/shared/clock';
@@ -278,24 +283,27 @@ describe('takeover of stranded orders (docs/decisions/007)', () => {
 
   describe('the home region, before its replica has the marker', () => {
     /** A peer's replica that holds markers this region has not received yet. */
-    class PeerReplica implements PeerTakeovers {
+    class PeerReplicas implements PeerOrders {
       readonly markers = new Map<string, Takeover>();
       asked = 0;
       unreachable: string[] = [];
-      async find(orderId: string) {
+      async read(orderId: string): Promise<PeerReplica[]> {
         this.asked++;
         const takeover = this.markers.get(orderId);
-        return takeover ? { takeover, unreachable: this.unreachable } : { unreachable: this.unreachable };
+        return [
+          { region: OTHER, reachable: true, ownerRegion: HOME, ...(takeover ? { takeover } : {}) },
+          ...this.unreachable.map((region) => ({ region, reachable: false as const })),
+        ];
       }
     }
 
-    const stepWith = (peer: PeerReplica, at: number) =>
+    const stepWith = (peer: PeerReplicas, at: number) =>
       new SetOrderStatus({
         orders: new DynamoOrderRepository(client, tables.orders),
         publisher,
         clock: new ManualClock(at),
         region: HOME,
-        peerTakeovers: { peers: peer, staleAfterMs: GRACE_MS / 2 },
+        peers: { replicas: peer, staleAfterMs: GRACE_MS / 2 },
       });
 
     const markerFor = (orderId: string): Takeover => ({
@@ -311,7 +319,7 @@ describe('takeover of stranded orders (docs/decisions/007)', () => {
 
     it("asks the peers about an order untouched for half the grace period, and stands down on a peer's marker", async () => {
       const orderId = await homeOrder('PAID');
-      const peer = new PeerReplica();
+      const peer = new PeerReplicas();
       peer.markers.set(orderId, markerFor(orderId));
 
       await expect(
@@ -323,7 +331,7 @@ describe('takeover of stranded orders (docs/decisions/007)', () => {
 
     it('does not ask about an order updated recently: the normal path costs no cross-region read', async () => {
       const orderId = await homeOrder('RESERVED');
-      const peer = new PeerReplica();
+      const peer = new PeerReplicas();
 
       await stepWith(peer, START + 5 * MINUTE).execute({ orderId, status: 'PAID' });
 
@@ -333,7 +341,7 @@ describe('takeover of stranded orders (docs/decisions/007)', () => {
 
     it('moves a stale order on when no peer took it over, even if a peer cannot be asked', async () => {
       const orderId = await homeOrder('PAID');
-      const peer = new PeerReplica();
+      const peer = new PeerReplicas();
       peer.unreachable = ['ap-southeast-1'];
 
       await stepWith(peer, START + 60 * MINUTE).execute({ orderId, status: 'SHIPPED' });
@@ -342,7 +350,7 @@ describe('takeover of stranded orders (docs/decisions/007)', () => {
       expect((await home.repository.get(orderId))?.status).toBe('SHIPPED');
     });
 
-    it("reads a peer's replica through DynamoDB, strongly consistent there, and names a peer it cannot reach", async () => {
+    it("reads a peer's replica through DynamoDB (owner and marker), strongly consistent there, and names a peer it cannot reach", async () => {
       const orderId = await homeOrder('PAID');
       await takeovers.create(markerFor(orderId));
       const unreachable = new DynamoDBClient({
@@ -351,7 +359,7 @@ describe('takeover of stranded orders (docs/decisions/007)', () => {
         credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
         maxAttempts: 1,
       });
-      const peers = new DynamoPeerTakeovers(
+      const peers = new DynamoPeerOrders(
         new Map([
           [OTHER, client],
           ['ap-southeast-1', DynamoDBDocumentClient.from(unreachable)],
@@ -359,11 +367,17 @@ describe('takeover of stranded orders (docs/decisions/007)', () => {
         tables.orders,
       );
       try {
-        const found = await peers.find(orderId);
-        const none = await peers.find('ord_00000000000000000000000000');
+        const found = await peers.read(orderId);
+        const none = await peers.read('ord_00000000000000000000000000');
 
-        expect(found).toEqual({ takeover: markerFor(orderId), unreachable: ['ap-southeast-1'] });
-        expect(none).toEqual({ unreachable: ['ap-southeast-1'] });
+        expect(found).toEqual([
+          { region: OTHER, reachable: true, ownerRegion: HOME, takeover: markerFor(orderId) },
+          { region: 'ap-southeast-1', reachable: false },
+        ]);
+        expect(none).toEqual([
+          { region: OTHER, reachable: true },
+          { region: 'ap-southeast-1', reachable: false },
+        ]);
       } finally {
         unreachable.destroy();
       }
