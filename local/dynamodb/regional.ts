@@ -7,6 +7,7 @@ import { crc32 } from 'node:zlib';
 import dynalite from 'dynalite';
 import type { TableModel } from '../assembly/model';
 import { Backend, DynamoError, TARGET_PREFIX, errorOf, type RawResponse } from './backend';
+import { IntentJournal } from './intents';
 import { extractKey, type AttributeMap, type KeySchema } from './keys';
 import { KeyedMutex } from './mutex';
 import { PeerProxy, type PeerForwardStats } from './peer-proxy';
@@ -165,6 +166,8 @@ export class RegionalDynamo {
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<number> | undefined;
   private closed = false;
+  /** The write-ahead journal of captured writes (on disk only: an in-memory region loses everything anyway). */
+  private readonly journal: IntentJournal | undefined;
 
   private constructor(
     private readonly opts: RegionalDynamoOptions,
@@ -179,6 +182,7 @@ export class RegionalDynamo {
     this.endpoint = `http://127.0.0.1:${port}`;
     this.clock = opts.clock ?? { now: () => Date.now() };
     this.log = opts.log ?? (() => undefined);
+    this.journal = opts.dir ? new IntentJournal(join(opts.dir, 'write-intents.jsonl')) : undefined;
   }
 
   /** Starts dynalite and the endpoint, creates the model's tables when missing, starts the TTL sweeper. */
@@ -235,6 +239,39 @@ export class RegionalDynamo {
   }
 
   /**
+   * Emits again the changes of the writes a killed process began and never reported (see IntentJournal):
+   * each item as it stands now, stamped with the version reserved for the write, unless a newer version
+   * has replaced it since. Call once, after the change listeners are attached. Returns the changes emitted.
+   */
+  async recoverInterruptedWrites(): Promise<number> {
+    let emitted = 0;
+    for (const intent of this.journal?.pending() ?? []) {
+      const release = await this.mutex.acquireAll(intent.items.map((i) => i.lockKey));
+      try {
+        const versions = await Promise.all(intent.items.map((i) => this.getVersion(i.lockKey)));
+        const redo = intent.items.filter((item, n) => {
+          const v = versions[n];
+          return !v || v.ts < item.ts || (v.ts === item.ts && v.origin === this.region);
+        });
+        if (redo.length > 0) {
+          this.log(
+            `dynamodb ${this.region}: re-emitting ${redo.length} change(s) of a write interrupted by a kill`,
+          );
+          await this.commit(
+            redo,
+            redo.map((i) => i.ts),
+          );
+          emitted += redo.length;
+        }
+        this.journal?.end(intent.id);
+      } finally {
+        release();
+      }
+    }
+    return emitted;
+  }
+
+  /**
    * Applies a peer's change if its (ts, origin) is newer than the item's current version, writing straight
    * into dynalite (no change is emitted, so replication never loops).
    */
@@ -282,6 +319,7 @@ export class RegionalDynamo {
     await Promise.allSettled([...this.inflight]);
     this.peers.close();
     this.backend.close();
+    this.journal?.close();
     await new Promise<void>((resolve) => {
       this.db.close(() => resolve());
       this.db.closeAllConnections();
@@ -405,10 +443,19 @@ export class RegionalDynamo {
     }
     const release = await this.mutex.acquireAll(targets.map((t) => t.lockKey));
     try {
+      // Stamped and journaled before dynalite applies the write: a kill from here on is redone at restart.
+      const stamps = targets.map(() => this.nextTs());
+      const intent = this.journal?.begin(targets.map((t, i) => ({ ...t, ts: stamps[i]! })));
       const answer = await send();
-      if (answer.status !== 200) return answer;
-      const committed = op === 'BatchWriteItem' ? await this.processed(targets, answer) : targets;
-      await this.commit(committed);
+      if (answer.status === 200) {
+        const committed = op === 'BatchWriteItem' ? await this.processed(targets, answer) : targets;
+        await this.commit(
+          committed,
+          committed.map((t) => stamps[targets.indexOf(t)]!),
+        );
+      }
+      // Left open when anything above threw: the write may be applied without its change, so redo it.
+      if (intent !== undefined) this.journal?.end(intent);
       return answer;
     } finally {
       release();
@@ -462,8 +509,8 @@ export class RegionalDynamo {
     return targets.filter((t) => !unprocessed.has(t.lockKey));
   }
 
-  private async commit(targets: readonly WriteTarget[]): Promise<void> {
-    const stamps = targets.map(() => this.nextTs());
+  /** Stores each target's version and emits its change (the item as dynalite now holds it). */
+  private async commit(targets: readonly WriteTarget[], stamps: readonly number[]): Promise<void> {
     const [images] = await Promise.all([
       Promise.all(targets.map((t) => this.readItem(t.table, t.key))),
       Promise.all(targets.map((t, i) => this.putVersion(t.lockKey, stamps[i]!, this.region))),
@@ -839,6 +886,7 @@ export class RegionalDynamo {
       const ts = Number((row.ts as { N?: string } | undefined)?.N ?? 0);
       if (ts > this.lastTs) this.lastTs = ts;
     }
+    this.lastTs = Math.max(this.lastTs, this.journal?.highestPendingTs() ?? 0);
   }
 
   private track<T>(p: Promise<T>): Promise<T> {

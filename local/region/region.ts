@@ -121,6 +121,8 @@ export async function startRegion(config: RegionConfig, log: Log = () => {}): Pr
   dynamo.onChange((change: ChangeRecord) => {
     links.append('dynamodb', change);
   });
+  // A kill between a write and its change would otherwise leave that write unreplicated for good.
+  await dynamo.recoverInterruptedWrites();
 
   // SQS, persisted; the queues of the template, dead-letter queues first.
   const queues = new SqsQueues({ region, store: new FileSqsStore(dir('sqs')), timeScale });

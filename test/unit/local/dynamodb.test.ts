@@ -345,6 +345,76 @@ describe('RegionalDynamo', () => {
     });
   });
 
+  describe('a write whose change was never emitted (the process died in between)', () => {
+    /** Starts a region on `dir` whose first listener fails: dynalite keeps the write, no change leaves. */
+    const interruptedWrite = async (dir: string): Promise<void> => {
+      const { doc, ddb, client } = await start({ dir });
+      await doc.send(new PutCommand({ TableName: 'orders', Item: { pk: 'A', sk: 'A', v: 1 } }));
+      ddb.onChange(() => {
+        throw new Error('killed before the outbox append');
+      });
+      await expect(
+        doc.send(new PutCommand({ TableName: 'orders', Item: { pk: 'B', sk: 'B', v: 2 } })),
+      ).rejects.toMatchObject({ name: 'InternalServerError' });
+      client.destroy();
+      await ddb.close();
+    };
+
+    it('is emitted again at the next start, with the version it was stamped with', async () => {
+      const dir = tmp();
+      await interruptedWrite(dir);
+
+      const { ddb, changes } = await start({ dir });
+      expect(await ddb.recoverInterruptedWrites()).toBe(1);
+
+      expect(changes).toEqual([
+        {
+          table: 'orders',
+          key: { pk: { S: 'B' }, sk: { S: 'B' } },
+          image: { pk: { S: 'B' }, sk: { S: 'B' }, v: { N: '2' } },
+          ts: expect.any(Number),
+          origin: 'eu-west-1',
+        },
+      ]);
+      const stamped = changes[0]!.ts;
+      // The version survives: a peer's older change is stale, and nothing is left to redo next time.
+      expect(await ddb.apply({ ...changes[0]!, ts: stamped - 1, origin: 'us-east-1' })).toBe('stale');
+      await ddb.close();
+      const again = await start({ dir });
+      expect(await again.ddb.recoverInterruptedWrites()).toBe(0);
+      expect(again.changes).toEqual([]);
+    });
+
+    it('is not emitted again once a newer version replaced the item', async () => {
+      const dir = tmp();
+      await interruptedWrite(dir);
+
+      const { ddb, changes } = await start({ dir });
+      await ddb.apply({
+        table: 'orders',
+        key: { pk: { S: 'B' }, sk: { S: 'B' } },
+        image: { pk: { S: 'B' }, sk: { S: 'B' }, v: { N: '3' } },
+        ts: Date.now() + 60_000,
+        origin: 'us-east-1',
+      });
+
+      expect(await ddb.recoverInterruptedWrites()).toBe(0);
+      expect(changes).toEqual([]);
+    });
+
+    it('leaves nothing to redo after writes that completed', async () => {
+      const dir = tmp();
+      const first = await start({ dir });
+      await first.doc.send(new PutCommand({ TableName: 'orders', Item: { pk: 'A', sk: 'A' } }));
+      await first.doc.send(new DeleteCommand({ TableName: 'orders', Key: { pk: 'A', sk: 'A' } }));
+      await first.ddb.close();
+
+      const { ddb, changes } = await start({ dir });
+      expect(await ddb.recoverInterruptedWrites()).toBe(0);
+      expect(changes).toEqual([]);
+    });
+  });
+
   it('treats equal numbers in a key as one item', async () => {
     const { client, changes } = await start();
     await client.send(
