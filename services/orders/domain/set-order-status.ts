@@ -172,6 +172,7 @@ export class SetOrderStatus {
         return undefined;
       }
       await sleep(check.pollMs ?? 100);
+      if (rivals.length === 0) continue;
       // Replication may have settled the rivalry against this region meanwhile.
       const { order } = await deps.orders.getWithTakeover(orderId);
       if (!order) throw new OrderNotFoundError(orderId);
