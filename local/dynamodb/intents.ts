@@ -1,4 +1,4 @@
-import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import type { AttributeMap } from './keys';
 
 /** One item a captured write touches, with the version stamp reserved for it before the write. */
@@ -15,8 +15,8 @@ export interface Intent {
   readonly items: readonly IntendedItem[];
 }
 
-/** The journal is emptied once no write is open and it has grown past this. */
-const TRUNCATE_BYTES = 1024 * 1024;
+/** The journal is compacted to its open writes once it has grown past this. */
+const COMPACT_BYTES = 1024 * 1024;
 
 /**
  * The write-ahead journal of a region's captured writes. In DynamoDB a committed write and its stream
@@ -26,17 +26,21 @@ const TRUNCATE_BYTES = 1024 * 1024;
  * change was emitted; at the next start, `pending()` holds the writes to emit again.
  */
 export class IntentJournal {
-  private readonly fd: number;
+  private fd: number;
   private readonly leftOver: Intent[];
+  /** The begin line of every write not ended yet, by id. */
+  private readonly open = new Map<number, string>();
   private nextId: number;
-  private open = 0;
   private bytes = 0;
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    private readonly compactBytes = COMPACT_BYTES,
+  ) {
     const { intents, lastId, bytes } = existsSync(file) ? parse(readFileSync(file, 'utf8')) : empty();
     this.leftOver = intents;
+    for (const intent of intents) this.open.set(intent.id, beginLine(intent.id, intent.items));
     this.nextId = lastId + 1;
-    this.open = intents.length;
     this.bytes = bytes;
     this.fd = openSync(file, 'a');
   }
@@ -54,30 +58,52 @@ export class IntentJournal {
   /** Journals a write about to be sent to dynalite; returns its id for `end`. */
   begin(items: readonly IntendedItem[]): number {
     const id = this.nextId++;
-    this.append({ i: id, w: items });
-    this.open++;
+    const line = beginLine(id, items);
+    this.append(line);
+    this.open.set(id, line);
     return id;
   }
 
   /** The write's outcome is known (its change emitted, or it was refused): nothing to redo. */
   end(id: number): void {
-    this.append({ d: id });
-    this.open--;
-    if (this.open === 0 && this.bytes >= TRUNCATE_BYTES) {
-      ftruncateSync(this.fd, 0);
-      this.bytes = 0;
-    }
+    this.append(JSON.stringify({ d: id }));
+    this.open.delete(id);
+    if (this.bytes >= this.compactBytes) this.compact();
   }
 
   close(): void {
     closeSync(this.fd);
   }
 
-  private append(entry: unknown): void {
-    const line = Buffer.from(`${JSON.stringify(entry)}\n`, 'utf8');
-    writeSync(this.fd, line);
-    this.bytes += line.length;
+  private append(line: string): void {
+    const bytes = Buffer.from(`${line}\n`, 'utf8');
+    writeSync(this.fd, bytes);
+    this.bytes += bytes.length;
   }
+
+  /**
+   * Rewrites the journal as the begin lines of the writes still open (usually none): a temp file, fsynced,
+   * renamed over the journal, so a kill at any point leaves a complete old or new journal.
+   */
+  private compact(): void {
+    const text = [...this.open.values()].map((line) => `${line}\n`).join('');
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+    closeSync(this.fd);
+    this.fd = openSync(this.file, 'a');
+    this.bytes = Buffer.byteLength(text, 'utf8');
+  }
+}
+
+function beginLine(id: number, items: readonly IntendedItem[]): string {
+  return JSON.stringify({ i: id, w: items });
 }
 
 function empty(): { intents: Intent[]; lastId: number; bytes: number } {

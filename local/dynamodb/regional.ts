@@ -247,6 +247,8 @@ export class RegionalDynamo {
     let emitted = 0;
     for (const intent of this.journal?.pending() ?? []) {
       const release = await this.mutex.acquireAll(intent.items.map((i) => i.lockKey));
+      // A write that cannot be redone (its table is gone) is reported and dropped: it must not keep the
+      // region from starting.
       try {
         const versions = await Promise.all(intent.items.map((i) => this.getVersion(i.lockKey)));
         const redo = intent.items.filter((item, n) => {
@@ -263,8 +265,10 @@ export class RegionalDynamo {
           );
           emitted += redo.length;
         }
-        this.journal?.end(intent.id);
+      } catch (err) {
+        this.log(`dynamodb ${this.region}: an interrupted write could not be re-emitted: ${String(err)}`);
       } finally {
+        this.journal?.end(intent.id);
         release();
       }
     }
