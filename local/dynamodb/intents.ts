@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { replaceFileDurably } from '../durable-file';
 import type { AttributeMap } from './keys';
 
 /** One item a captured write touches, with the version stamp reserved for it before the write. */
@@ -87,15 +88,7 @@ export class IntentJournal {
    */
   private compact(): void {
     const text = [...this.open.values()].map((line) => `${line}\n`).join('');
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    replaceFileDurably(this.file, text);
     closeSync(this.fd);
     this.fd = openSync(this.file, 'a');
     this.bytes = Buffer.byteLength(text, 'utf8');

@@ -1,7 +1,6 @@
 import {
   closeSync,
   existsSync,
-  fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -11,6 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFileDurably } from '../durable-file';
 
 /** One entry of the outbox, as shipped on the wire. */
 export interface LinkEntry {
@@ -145,16 +145,8 @@ export class Outbox {
   }
 
   private compact(base: number): void {
-    const tmp = `${this.file}.tmp`;
     const text = [JSON.stringify({ base }), ...this.held.map((e) => e.line)].join('\n') + '\n';
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    replaceFileDurably(this.file, text);
     closeSync(this.fd!);
     this.fd = openSync(this.file, 'a');
     this.fileBytes = Buffer.byteLength(text, 'utf8');
