@@ -213,6 +213,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     await phase(scaled(faultSeconds), options.signal);
 
     // What the other regions know of the faulted region's orders just before the recovery.
+    const snapshotAt = Date.now();
     const survivors = target.regions.filter((r) => r !== region);
     const before = await Promise.all(
       (scenario.regionReadableDuringFault ? target.regions : survivors).map((r) => snapshotOf(target, r)),
@@ -226,9 +227,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
     if (!scenario.regionReadableDuringFault) {
       // Sagas run only in their home region: a dead region's unfinished orders wait for it (stranded).
       strandedSeen = [...seenBySurvivors.values()].filter((i) => !TERMINAL.has(String(i.status)));
-      atRisk = acknowledgedOf(load.submissions).filter(
-        (a) => a.region === region && a.ackAt < faultAt && !seenBySurvivors.has(a.orderId),
-      );
+      atRisk = ordersAtRisk(acknowledgedOf(load.submissions), region, snapshotAt, seenBySurvivors);
       strandedSeen.push(...atRisk.map((a) => ({ orderId: a.orderId, status: 'NOT_REPLICATED' })));
     }
     if (scenario.regionReadableDuringFault) differencesAtRecovery = backlogOf(before);
@@ -424,7 +423,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillReport> {
       seconds: audit.lost.rpoSeconds,
       atRiskDuringFault: {
         count: atRisk.length,
-        seconds: atRisk.length ? (faultAt - atRiskFirst) / 1000 : 0,
+        seconds: atRisk.length ? Math.max(0, faultAt - atRiskFirst) / 1000 : 0,
         orderIds: atRisk.map((a) => a.orderId).sort(),
       },
     },
@@ -501,6 +500,22 @@ function trackBacklog(
     },
     drainedAt: () => drainedAt,
   };
+}
+
+/**
+ * The acknowledged orders of a region that is down which its peers had not received when they were read
+ * (`snapshotAt`): only the down region holds them. An answer sent just before the kill can reach the client
+ * after the fault began, so every acknowledgement the region gave counts, not only those before the fault.
+ */
+export function ordersAtRisk(
+  acknowledged: readonly AcknowledgedOrder[],
+  region: string,
+  snapshotAt: number,
+  seenBySurvivors: ReadonlyMap<string, unknown>,
+): AcknowledgedOrder[] {
+  return acknowledged.filter(
+    (a) => a.region === region && a.ackAt < snapshotAt && !seenBySurvivors.has(a.orderId),
+  );
 }
 
 /** The orders the API acknowledged (201 created or 200 replayed, with an order id). */
