@@ -194,10 +194,6 @@ export class OrderSaga extends Construct {
       error: SAGA_ERRORS.orderHomedElsewhere,
       cause: 'Another region owns this order: this saga released its own stock holds and stood down.',
     });
-    const notOwnedHere = new sfn.Fail(this, 'OrderNotOwnedHere', {
-      error: SAGA_ERRORS.orderHomedElsewhere,
-      cause: "The order is missing from this region's replica or owned by another region; nothing was done.",
-    });
 
     // ---------------------------------------------------------------- compensation, in reverse order
     // One chain, entered at the step that undoes the last thing done: CancelShipment → RefundPayment →
@@ -234,6 +230,12 @@ export class OrderSaga extends Construct {
     const standDownOnPayment: sfn.TaskStateBase[] = [refundPayment];
     const catchCompensationFailed = (task: sfn.TaskStateBase) =>
       task.addCatch(compensationFailed, { errors: [sfn.Errors.ALL], resultPath: '$.compensationError' });
+    // The final status is this region's to write only if it still owns the order: a region back from an
+    // outage may find that a peer holds the order as its own (the ownership gate, docs/decisions/003). Its
+    // own effects are undone by now; it stands down without writing.
+    for (const task of [setCancelled, setFailed]) {
+      task.addCatch(stoodDown, { errors: [SAGA_ERRORS.orderHomedElsewhere], resultPath: '$.error' });
+    }
     for (const task of [cancelShipment, releaseStock, setCancelled, setFailed]) catchCompensationFailed(task);
     const notifyCancelled = this.notify('NotifyCancelled', 'order-cancelled', errorName);
     const notifyFailed = this.notify('NotifyFailed', 'order-failed', errorName);
@@ -289,7 +291,8 @@ export class OrderSaga extends Construct {
 
     // ---------------------------------------------------------------- forward path
     const recordExecution = new tasks.DynamoUpdateItem(this, 'RecordExecution', {
-      comment: 'Records the execution on the order item; only where this region owns the order.',
+      comment:
+        'Records the execution on the order item; only where this region owns the order, and only after SetStatusReserved confirmed no peer holds it as its own.',
       table: props.ordersTable,
       key: {
         pk: tasks.DynamoAttributeValue.fromString(
@@ -365,9 +368,15 @@ export class OrderSaga extends Construct {
     const standDownOn = (task: sfn.TaskStateBase) =>
       task.addCatch(standDownRelease, { errors: [SAGA_ERRORS.orderHomedElsewhere], resultPath: '$.error' });
 
-    recordExecution.addCatch(notOwnedHere, { errors: [CONDITIONAL_CHECK_FAILED], resultPath: '$.error' });
+    // After the ownership gate of SetStatusReserved, so that no write of a region whose replica is behind
+    // (back from an outage) can overwrite a peer's copy of the order (docs/decisions/003). A failed condition
+    // means the order moved to another region since: stand down, releasing this region's holds.
+    recordExecution.addCatch(standDownRelease, {
+      errors: [CONDITIONAL_CHECK_FAILED],
+      resultPath: '$.error',
+    });
     // The record is bookkeeping for operators: if DynamoDB keeps failing, the order still proceeds.
-    recordExecution.addCatch(reserveStock, {
+    recordExecution.addCatch(authorizePayment, {
       errors: [sfn.Errors.ALL],
       resultPath: '$.results.recordExecutionError',
     });
@@ -393,9 +402,9 @@ export class OrderSaga extends Construct {
     // A fulfilled order stays fulfilled whatever happens to its notification.
     notifyFulfilled.addCatch(fulfilled, { errors: [sfn.Errors.ALL], resultPath: '$.notificationError' });
 
-    const definition = recordExecution
-      .next(reserveStock)
+    const definition = reserveStock
       .next(setReserved)
+      .next(recordExecution)
       .next(authorizePayment)
       .next(capturePayment)
       .next(commitStock)

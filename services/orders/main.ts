@@ -113,7 +113,7 @@ export const setOrderStatus = instrumented(
         ),
         staleAfterMs: (config.TAKEOVER_GRACE_SECONDS * 1000) / 2,
         onUnconfirmed: (orderId, peers) =>
-          logger.warn('order reserved before these peers received it (replication stalled)', {
+          logger.warn('order written before these peers received it (replication stalled)', {
             orderId,
             peers,
           }),

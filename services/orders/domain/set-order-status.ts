@@ -35,7 +35,7 @@ export interface PeerCheck {
    */
   readonly staleAfterMs: number;
   /**
-   * How long the move to RESERVED waits for every reachable peer replica to hold the order as this
+   * How long the first move out of PENDING waits for every reachable peer replica to hold the order as this
    * region's. A peer that still lacks it after this (replication stalled) no longer holds the order up;
    * a peer that holds it as its own makes the step fail as OrderOwnershipUnsettledError, which the saga
    * retries. @default 4000
@@ -45,7 +45,7 @@ export interface PeerCheck {
   readonly pollMs?: number;
   /** Waits `ms` (tests move a manual clock instead). @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** Told when the order moved to RESERVED although these peers had not received it (replication stalled). */
+  /** Told when the order moved out of PENDING although these peers had not received it (replication stalled). */
   readonly onUnconfirmed?: (orderId: string, peers: readonly string[]) => void;
 }
 
@@ -89,15 +89,17 @@ export class SetOrderStatus {
         case 'invalid':
           throw new InvalidStatusTransitionError(order.orderId, order.status, input.status);
         case 'move': {
+          // The saga's first write of the order, whatever it is (RESERVED, or FAILED when the reservation
+          // failed), waits until no peer holds the order as its own (docs/decisions/003).
+          const peerTakeover =
+            order.status === 'PENDING' ? await this.settleOwnership(order.orderId) : undefined;
           // A surviving region took the order over while this region was unavailable: moving it forward
           // would fulfil an order the customer was told had failed. FULFILLED is past the point of no
           // return (the goods left), so only RESERVED, PAID and SHIPPED are refused (docs/decisions/007).
           if (isForwardStatus(decision.to) && decision.to !== 'FULFILLED') {
             const decided =
               takeover ??
-              (decision.to === 'RESERVED'
-                ? await this.settleOwnership(order.orderId)
-                : await this.remoteTakeover(order, at.getTime()));
+              (order.status === 'PENDING' ? peerTakeover : await this.remoteTakeover(order, at.getTime()));
             if (decided) throw new OrderTakenOverError(order.orderId, decided.takenOverBy, decision.to);
           }
           const reason = reasonFor(decision.to, order, failureReasonOf(input.reason));
@@ -134,10 +136,12 @@ export class SetOrderStatus {
   }
 
   /**
-   * The ownership gate before the saga's first shared effect (docs/decisions/003). One Idempotency-Key sent
-   * to two regions before either's order replicated makes both create the order as their own; last writer
-   * wins then keeps one of them, but each region's saga would otherwise go on to charge. So before RESERVED
-   * (the payment comes next) every reachable peer replica must hold the order as this region's: a peer
+   * The ownership gate before the saga's first write of the order (docs/decisions/003). One Idempotency-Key
+   * sent to two regions before either's order replicated makes both create the order as their own; last
+   * writer wins then keeps one of them, but each region's saga would otherwise go on to charge, and a region
+   * back from an outage would overwrite the peer's newer copy with its first write. So before the first move
+   * out of PENDING (RESERVED, after which the payment comes, or FAILED) every reachable peer replica must
+   * hold the order as this region's: a peer
    * that holds it as its own is a rival (wait until replication settles it: this replica turns to the
    * rival, and this saga stands down having charged nothing, or the peer's turns to us); a peer that lacks
    * it could still create its own (wait for replication, up to the settle timeout). A peer that cannot be

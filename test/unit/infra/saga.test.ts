@@ -676,11 +676,42 @@ describe('OrderSaga', () => {
       });
     });
 
-    it('stops before doing anything when the order is not this region’s to write', () => {
+    it('writes only after the ownership gate of SetStatusReserved, and stands down if the order moved since', () => {
       const walk = walkDefinition(f.definition, {
         failures: { RecordExecution: 'DynamoDB.ConditionalCheckFailedException' },
       });
-      expect(walk.path).toEqual(['RecordExecution', 'OrderNotOwnedHere']);
+      expect(walk.path).toEqual([
+        'ReserveStock',
+        'SetStatusReserved',
+        'RecordExecution',
+        'StandDownReleaseStock',
+        'StoodDown',
+      ]);
+      expect(walk.end).toMatchObject({ Type: 'Fail', Error: SAGA_ERRORS.orderHomedElsewhere });
+    });
+
+    it.each(['SetStatusFailed', 'SetStatusCancelled'])(
+      'stands down without a final status when %s finds the order owned by another region',
+      (name) => {
+        expect(state(f.definition, name).Catch?.[0]).toEqual({
+          ErrorEquals: [SAGA_ERRORS.orderHomedElsewhere],
+          ResultPath: '$.error',
+          Next: 'StoodDown',
+        });
+      },
+    );
+
+    it('a region behind on replication whose reservation failed stands down instead of writing FAILED', () => {
+      const walk = walkDefinition(f.definition, {
+        failures: { ReserveStock: SAGA_ERRORS.outOfStock, SetStatusFailed: SAGA_ERRORS.orderHomedElsewhere },
+      });
+      expect(walk.path).toEqual([
+        'ReserveStock',
+        'ReleaseStock',
+        'WasOrderCancelled',
+        'SetStatusFailed',
+        'StoodDown',
+      ]);
       expect(walk.end).toMatchObject({ Type: 'Fail', Error: SAGA_ERRORS.orderHomedElsewhere });
     });
 
@@ -688,7 +719,12 @@ describe('OrderSaga', () => {
       const walk = walkDefinition(f.definition, {
         failures: { RecordExecution: 'DynamoDB.AmazonDynamoDBException' },
       });
-      expect(walk.path.slice(0, 2)).toEqual(['RecordExecution', 'ReserveStock']);
+      expect(walk.path.slice(0, 4)).toEqual([
+        'ReserveStock',
+        'SetStatusReserved',
+        'RecordExecution',
+        'AuthorizePayment',
+      ]);
       expect(walk.end.Type).toBe('Succeed');
       expect(walk.data.error).toBeUndefined();
     });
@@ -707,9 +743,9 @@ describe('OrderSaga', () => {
     it('happy path: reserve → pay → ship → fulfil → notify, ending in success', () => {
       const walk = walkDefinition(f.definition, { input: SAMPLE_INPUT });
       expect(walk.path).toEqual([
-        'RecordExecution',
         'ReserveStock',
         'SetStatusReserved',
+        'RecordExecution',
         'AuthorizePayment',
         'CapturePayment',
         'CommitStock',
@@ -732,12 +768,7 @@ describe('OrderSaga', () => {
 
     it('a reservation failure releases any partial holds and fails the order, refunding nothing', () => {
       const walk = walkDefinition(f.definition, { failures: { ReserveStock: SAGA_ERRORS.outOfStock } });
-      expect(walk.path).toEqual([
-        'RecordExecution',
-        'ReserveStock',
-        'ReleaseStock',
-        ...COMPENSATE_TAIL_FAILED,
-      ]);
+      expect(walk.path).toEqual(['ReserveStock', 'ReleaseStock', ...COMPENSATE_TAIL_FAILED]);
       expect(walk.path).not.toContain('RefundPayment');
       expect(walk.path).not.toContain('CancelShipment');
     });

@@ -38,7 +38,7 @@ const ours = { reachable: true, ownerRegion: HOME } as const;
 const theirs = { reachable: true, ownerRegion: OTHER } as const;
 const lacking = { reachable: true } as const;
 
-describe('the ownership gate before RESERVED (one Idempotency-Key in two regions, docs/decisions/003)', () => {
+describe('the ownership gate on the first move out of PENDING (one Idempotency-Key in two regions, docs/decisions/003)', () => {
   const client = testDocumentClient();
   let tables: TestTables;
   let clock: ManualClock;
@@ -182,6 +182,28 @@ describe('the ownership gate before RESERVED (one Idempotency-Key in two regions
       name: SAGA_ERRORS.orderTakenOver,
     });
     expect(await statusOf(orderId)).toBe('PENDING');
+  });
+
+  it('gates FAILED straight from PENDING too: a region whose replica is behind stands down instead of overwriting', async () => {
+    const orderId = await order();
+    // Back from an outage: the peer placed the same order again and its newer copy is still on its way here.
+    const peer = new ScriptedPeer([theirs], { 2: rivalWins(orderId) });
+
+    await expect(
+      step(peer).execute({ orderId, status: 'FAILED', reason: SAGA_ERRORS.outOfStock }),
+    ).rejects.toMatchObject({ name: SAGA_ERRORS.orderHomedElsewhere });
+
+    expect(await statusOf(orderId)).toBe('PENDING');
+  });
+
+  it('moves FAILED straight from PENDING once the peers agree', async () => {
+    const orderId = await order();
+    const peer = new ScriptedPeer([lacking, ours]);
+
+    await step(peer).execute({ orderId, status: 'FAILED', reason: SAGA_ERRORS.outOfStock });
+
+    expect(peer.reads).toBe(2);
+    expect(await statusOf(orderId)).toBe('FAILED');
   });
 
   it('does not read the peers on the later moves of a fresh order', async () => {
