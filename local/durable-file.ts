@@ -1,17 +1,22 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import * as path from 'node:path';
 
 /**
- * Replaces `file` with `text` durably: written to a temp file, fsynced, renamed over it. A kill or crash at
- * any point leaves either the old or the new file, both complete.
+ * Writes `content` to `dir/name` atomically: a temp file, fsync, then rename — a reader (or a SIGKILL)
+ * never sees half a file, only the old one or the new one. The temp name is a dotfile unique to the call.
  */
-export function replaceFileDurably(file: string, text: string): void {
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w');
+export function writeFileAtomic(dir: string, name: string, content: string | Buffer): string {
+  mkdirSync(dir, { recursive: true });
+  const target = path.join(dir, name);
+  const temp = path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(temp, 'w');
   try {
-    writeSync(fd, text);
+    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, file);
+  renameSync(temp, target);
+  return target;
 }

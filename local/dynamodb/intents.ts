@@ -1,5 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { replaceFileDurably } from '../durable-file';
+import { basename, dirname } from 'node:path';
+import { writeFileAtomic } from '../durable-file';
 import type { AttributeMap } from './keys';
 
 /** One item a captured write touches, with the version stamp reserved for it before the write. */
@@ -88,7 +89,7 @@ export class IntentJournal {
    */
   private compact(): void {
     const text = [...this.open.values()].map((line) => `${line}\n`).join('');
-    replaceFileDurably(this.file, text);
+    writeFileAtomic(dirname(this.file), basename(this.file), text);
     closeSync(this.fd);
     this.fd = openSync(this.file, 'a');
     this.bytes = Buffer.byteLength(text, 'utf8');

@@ -10,7 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { replaceFileDurably } from '../durable-file';
+import { writeFileAtomic } from '../durable-file';
 
 /** One entry of the outbox, as shipped on the wire. */
 export interface LinkEntry {
@@ -146,7 +146,7 @@ export class Outbox {
 
   private compact(base: number): void {
     const text = [JSON.stringify({ base }), ...this.held.map((e) => e.line)].join('\n') + '\n';
-    replaceFileDurably(this.file, text);
+    writeFileAtomic(this.dir!, OUTBOX, text);
     closeSync(this.fd!);
     this.fd = openSync(this.file, 'a');
     this.fileBytes = Buffer.byteLength(text, 'utf8');

@@ -1,15 +1,5 @@
 /** The outbox: every SNS notification and SES email lands as one JSON file in `.meridian/<region>/outbox/`. */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 /** A message attribute as SNS shows it in a notification (`Binary` values base64). */
@@ -83,24 +73,7 @@ export function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-/**
- * Writes `content` to `dir/name` atomically: a temp file, fsync, then rename — a reader (or a SIGKILL)
- * never sees half a file.
- */
-export function writeFileAtomic(dir: string, name: string, content: string | Buffer): string {
-  mkdirSync(dir, { recursive: true });
-  const target = path.join(dir, name);
-  const temp = path.join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, target);
-  return target;
-}
+export { writeFileAtomic } from '../durable-file';
 
 function isOutboxMessage(value: unknown): value is SnsOutboxMessage | SesOutboxMessage {
   if (typeof value !== 'object' || value === null) return false;
