@@ -20,6 +20,31 @@ const customerKey = (customerId: string) => `CUSTOMER#${customerId}`;
 const activeKey = (homeRegion: string) => `ACTIVE#${homeRegion}`;
 const activeSortKey = (updatedAt: string, orderId: string) => `${updatedAt}#${orderId}`;
 
+/**
+ * The order item and takeover marker of one order, as stored: one strongly consistent Query of the
+ * order's partition (the same read for this region's replica and, with a timeout, for a peer's).
+ */
+export async function readOrderPartition(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  orderId: string,
+  abortSignal?: AbortSignal,
+): Promise<{ order?: Record<string, unknown>; takeover?: Record<string, unknown> }> {
+  const out = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': orderKey(orderId).pk },
+      ConsistentRead: true,
+    }),
+    abortSignal ? { abortSignal } : {},
+  );
+  const items = out.Items ?? [];
+  const order = items.find((i) => i.sk === orderKey(orderId).sk);
+  const takeover = items.find((i) => i.sk === takeoverKey(orderId).sk);
+  return { ...(order ? { order } : {}), ...(takeover ? { takeover } : {}) };
+}
+
 /** The attributes of an order item that are not the order itself. */
 interface OrderItemKeys {
   pk: string;
@@ -137,18 +162,7 @@ export class DynamoOrderRepository implements OrderRepository {
   }
 
   async getWithTakeover(orderId: string): Promise<{ order?: Order; takeover?: Takeover }> {
-    const { pk } = orderKey(orderId);
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': pk },
-        ConsistentRead: true,
-      }),
-    );
-    const items = out.Items ?? [];
-    const order = items.find((i) => i.sk === orderKey(orderId).sk);
-    const takeover = items.find((i) => i.sk === takeoverKey(orderId).sk);
+    const { order, takeover } = await readOrderPartition(this.client, this.tableName, orderId);
     return {
       ...(order ? { order: fromItem(order) } : {}),
       ...(takeover ? { takeover: takeoverFromItem(takeover) } : {}),

@@ -1,6 +1,6 @@
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PeerOrders, PeerReplica } from '../domain/ports';
-import { orderKey, takeoverFromItem, takeoverKey } from './dynamo-order-repository';
+import { readOrderPartition, takeoverFromItem } from './dynamo-order-repository';
 
 /**
  * Reads an order (its owner region and takeover marker, one Query of the order's partition) straight from
@@ -15,22 +15,16 @@ export class DynamoPeerOrders implements PeerOrders {
   ) {}
 
   read(orderId: string): Promise<PeerReplica[]> {
-    const { pk } = orderKey(orderId);
     return Promise.all(
       [...this.peers].map(async ([region, client]): Promise<PeerReplica> => {
         try {
-          const out = await client.send(
-            new QueryCommand({
-              TableName: this.tableName,
-              KeyConditionExpression: 'pk = :pk',
-              ExpressionAttributeValues: { ':pk': pk },
-              ConsistentRead: true,
-            }),
-            { abortSignal: AbortSignal.timeout(this.timeoutMs) },
+          const { order, takeover: marker } = await readOrderPartition(
+            client,
+            this.tableName,
+            orderId,
+            AbortSignal.timeout(this.timeoutMs),
           );
-          const items = out.Items ?? [];
-          const owner = items.find((i) => i.sk === orderKey(orderId).sk)?.ownerRegion;
-          const marker = items.find((i) => i.sk === takeoverKey(orderId).sk);
+          const owner = order?.ownerRegion;
           return {
             region,
             reachable: true,
